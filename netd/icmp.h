@@ -1,0 +1,38 @@
+/*
+ * icmp.h: ICMP (RFC 792, RFC 1122 3.2.2): echo replies, errors sent about
+ * packets we cannot deliver or forward (rate-limited, and never about an
+ * ICMP error, a broadcast, or a fragment other than the first), and errors
+ * received, handed to the protocol of the packet they quote.
+ */
+#ifndef NETD_ICMP_H
+#define NETD_ICMP_H
+
+#include <stdint.h>
+
+#include "nbuf.h"
+
+struct stack;
+struct ipv4_hdr;
+
+#define ICMP_RL_BUCKETS 64
+
+struct icmp_bucket {
+	uint32_t dst;
+	uint64_t tokens_ns;	/* credit, in nanoseconds of rate */
+	uint64_t last;
+};
+
+struct icmp_limiter {
+	uint64_t global_tokens;	/* messages * NSEC_PER_SEC */
+	uint64_t global_last;
+	struct icmp_bucket per_dst[ICMP_RL_BUCKETS];
+};
+
+/* Consumes nb; data at the ICMP header, l3 marked, h its IP header. */
+void icmp_input(struct stack *st, struct nbuf *nb, const struct ipv4_hdr *h);
+/* Sends an ICMP error about orig (l3 marked at its IP header). Does not
+ * consume orig. */
+void icmp_send_error(struct stack *st, struct nbuf *orig, uint8_t type, uint8_t code,
+		     uint32_t info);
+
+#endif

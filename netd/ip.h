@@ -1,0 +1,46 @@
+/*
+ * ip.h: IPv4 input, local delivery, forwarding and output (RFC 791,
+ * RFC 1122 3.2.1, RFC 1812 5.2-5.3 for forwarding).
+ */
+#ifndef NETD_IP_H
+#define NETD_IP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nbuf.h"
+
+struct netif;
+struct stack;
+struct ipv4_hdr;
+struct route;
+
+#define IP_IDENTS 2048
+
+/* What a locally built datagram needs. src 0: chosen from the route. */
+struct ip_out {
+	uint32_t src, dst;
+	uint8_t proto, ttl, tos;
+	bool df;
+};
+
+/* Consumes nb; data at the IP header. */
+void ip_input(struct netif *nif, struct nbuf *nb);
+/* Delivers a datagram for us to its protocol. Consumes nb; data at IP header. */
+void ip_local_deliver(struct stack *st, struct nbuf *nb);
+/* Pushes an IP header in front of nb's data (the payload), routes it and
+ * sends it, fragmenting it to the MTU. Consumes nb. 0 or -errno
+ * (-ENETUNREACH without a route, -EMSGSIZE when DF forbids fragments). */
+int ip_output(struct stack *st, struct nbuf *nb, const struct ip_out *o);
+/* Sends a datagram whose header is complete (data at the IP header) on the
+ * route rt: POST_ROUTING, fragmentation, neighbour resolution. Consumes nb. */
+int ip_finish_output(struct stack *st, struct nbuf *nb, const struct route *rt);
+/* An IP identification for a datagram to dst: per-destination counters
+ * hashed with a secret, so ids reveal nothing across destinations. */
+uint16_t ip_select_id(struct stack *st, uint32_t dst, uint8_t proto);
+/* Where an ICMP error quoting a datagram of proto goes; does not consume
+ * nb. The quoted header begins at data. */
+void ip_icmp_error_deliver(struct stack *st, struct nbuf *nb, uint8_t type, uint8_t code,
+			   uint32_t info);
+
+#endif
