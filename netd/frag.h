@@ -38,6 +38,7 @@ struct reasm_queue {
 
 struct reasm_table {
 	struct reasm_queue *queues;
+	struct reasm_queue *free;	/* unused queues, linked through hnext */
 	unsigned nqueues, used;
 	struct reasm_queue *buckets[REASM_BUCKETS];
 	size_t mem, mem_limit;

@@ -6,6 +6,7 @@
 #define NETD_IP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nbuf.h"
@@ -38,9 +39,12 @@ int ip_finish_output(struct stack *st, struct nbuf *nb, const struct route *rt);
 /* An IP identification for a datagram to dst: per-destination counters
  * hashed with a secret, so ids reveal nothing across destinations. */
 uint16_t ip_select_id(struct stack *st, uint32_t dst, uint8_t proto);
-/* Where an ICMP error quoting a datagram of proto goes; does not consume
- * nb. The quoted header begins at data. */
-void ip_icmp_error_deliver(struct stack *st, struct nbuf *nb, uint8_t type, uint8_t code,
-			   uint32_t info);
+/* Hands an ICMP error about one of our datagrams to the protocol that sent
+ * it; quoted is the datagram's IP header and what follows of it (len bytes,
+ * at least the header and 8 bytes). */
+void ip_icmp_error_deliver(struct stack *st, const uint8_t *quoted, size_t len, uint8_t type,
+			   uint8_t code, uint32_t info);
+/* Delivers the datagrams we sent to ourselves; the loop calls it each turn. */
+void ip_loopback_run(struct stack *st);
 
 #endif

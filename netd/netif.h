@@ -19,7 +19,7 @@ struct stack;
 #define NETIF_MAX_ADDRS 4
 #define NETIF_MAX_GROUPS 8
 
-struct ifaddr {
+struct netif_addr {
 	uint32_t addr;
 	uint8_t plen;
 	uint32_t mask;
@@ -33,7 +33,7 @@ struct netif {
 	char name[IFNAMSIZ];
 	uint8_t mac[6];
 	unsigned mtu;
-	struct ifaddr addrs[NETIF_MAX_ADDRS];
+	struct netif_addr addrs[NETIF_MAX_ADDRS];
 	unsigned naddrs;
 	uint8_t groups[NETIF_MAX_GROUPS][6];	/* multicast MACs accepted */
 	unsigned ngroups;

@@ -27,7 +27,8 @@ struct route_node;
 
 struct route_table {
 	struct route_node *nodes;
-	unsigned nnodes, used_nodes;
+	struct route_node *free_nodes;	/* chained through child[0] */
+	unsigned nnodes;
 	struct route *routes;
 	unsigned max_routes, nroutes;
 	struct route_node *root;

@@ -60,6 +60,7 @@ struct stack {
 	struct rng rng;
 	uint32_t ip_id_secret;
 	uint16_t ip_ids[IP_IDENTS];
+	struct nbuf_queue loopback;	/* datagrams to our own addresses */
 	uint64_t drops[DROP_MAX];
 	uint64_t stats[STAT_MAX];
 	bool trace;		/* log every drop */
@@ -84,6 +85,8 @@ static inline void stat_inc(struct stack *st, enum stat_counter s)
 
 /* Drops nb for the given reason: counts it, traces it, frees it. */
 void nbuf_drop(struct stack *st, struct nbuf *nb, enum drop_reason why);
+/* Fills a device environment that reports drops to st. */
+void stack_dev_env(struct stack *st, struct netdev_env *env, struct io_uring *ring);
 /* Fires the timers due at the clock's now. */
 void stack_run_timers(struct stack *st);
 /* Moves a virtual clock to now, firing timers tick by tick on the way. */

@@ -16,22 +16,24 @@
 #include "checksum.h"
 #include "ipv4.h"
 
-static bool options_valid(const uint8_t *opt, size_t len)
+size_t ipv4_options_error(const uint8_t *hdr, size_t hlen)
 {
-	size_t i = 0;
-	while (i < len) {
-		uint8_t type = opt[i];
+	size_t i = IPV4_HLEN;
+	while (i < hlen) {
+		uint8_t type = hdr[i];
 		if (type == IPV4_OPT_EOL)
-			return true;
+			return 0;
 		if (type == IPV4_OPT_NOP) {
 			i++;
 			continue;
 		}
-		if (i + 1 >= len || opt[i + 1] < 2 || opt[i + 1] > len - i)
-			return false;
-		i += opt[i + 1];
+		if (i + 1 >= hlen)
+			return i;
+		if (hdr[i + 1] < 2 || hdr[i + 1] > hlen - i)
+			return i + 1;
+		i += hdr[i + 1];
 	}
-	return true;
+	return 0;
 }
 
 int ipv4_parse(const uint8_t *buf, size_t len, struct ipv4_hdr *h)
@@ -48,8 +50,6 @@ int ipv4_parse(const uint8_t *buf, size_t len, struct ipv4_hdr *h)
 		return DROP_IP_TOTLEN;
 	if (inet_csum(buf, h->hlen) != 0)
 		return DROP_IP_CSUM;
-	if (!options_valid(buf + IPV4_HLEN, h->hlen - IPV4_HLEN))
-		return DROP_IP_OPTIONS;
 	h->tos = buf[1];
 	h->id = get_be16(buf + 4);
 	uint16_t frag = get_be16(buf + 6);
@@ -61,6 +61,8 @@ int ipv4_parse(const uint8_t *buf, size_t len, struct ipv4_hdr *h)
 	h->csum = get_be16(buf + 10);
 	h->src = get_be32(buf + 12);
 	h->dst = get_be32(buf + 16);
+	if (ipv4_options_error(buf, h->hlen))
+		return DROP_IP_OPTIONS;	/* h is filled in, for the ICMP error */
 	return 0;
 }
 

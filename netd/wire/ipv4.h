@@ -38,8 +38,11 @@ struct ipv4_hdr {
 };
 
 /* Validates version, header length, total length against len, the header
- * checksum and the option layout. 0 or a drop reason. */
+ * checksum and the option layout. 0 or a drop reason; on DROP_IP_OPTIONS
+ * the fields of h are filled in all the same. */
 int ipv4_parse(const uint8_t *buf, size_t len, struct ipv4_hdr *h);
+/* Offset in the header of the first malformed option byte, 0 if none. */
+size_t ipv4_options_error(const uint8_t *hdr, size_t hlen);
 /* Writes a 20-byte header (no options) with its checksum. */
 void ipv4_emit(uint8_t *buf, const struct ipv4_hdr *h);
 /* Recomputes the checksum of a header of hlen bytes in place. */

@@ -1,0 +1,107 @@
+/*
+ * ip_output.c: IPv4 send: header, route, the LOCAL_OUT and POST_ROUTING
+ * hooks, fragmentation to the MTU and the hand-off to neighbour
+ * resolution. Datagrams to our own addresses go through the loopback
+ * queue instead of a device, and are delivered on the next loop turn.
+ */
+#include "config.h"
+
+#include <errno.h>
+
+#include "stack.h"
+#include "util.h"
+#include "wire/ipv4.h"
+
+uint16_t ip_select_id(struct stack *st, uint32_t dst, uint8_t proto)
+{
+	uint32_t h = (dst ^ st->ip_id_secret) * 0x9e3779b1u;
+	h ^= (uint32_t)proto * 0x85ebca6bu;
+	h ^= h >> 15;
+	return st->ip_ids[h % IP_IDENTS]++;
+}
+
+static int ip_route_out(struct stack *st, struct nbuf *nb, const struct ip_out *o,
+			const struct route **rt)
+{
+	*rt = route_lookup(&st->routes, o->dst);
+	if (!*rt) {
+		nbuf_drop(st, nb, DROP_IP_NO_ROUTE);
+		return -ENETUNREACH;
+	}
+	size_t total = nbuf_len(nb) + IPV4_HLEN;
+	if (total > IPV4_MAX_LEN || (o->df && total > (*rt)->nif->mtu)) {
+		nbuf_drop(st, nb, DROP_IP_FRAG_NEEDED);
+		return -EMSGSIZE;
+	}
+	return 0;
+}
+
+int ip_output(struct stack *st, struct nbuf *nb, const struct ip_out *o)
+{
+	const struct route *rt;
+	int err = ip_route_out(st, nb, o, &rt);
+	if (err)
+		return err;
+
+	struct ipv4_hdr h = {
+		.hlen = IPV4_HLEN, .tos = o->tos,
+		.total_len = (uint16_t)(nbuf_len(nb) + IPV4_HLEN),
+		.id = ip_select_id(st, o->dst, o->proto), .df = o->df,
+		.ttl = o->ttl ? o->ttl : st->params.default_ttl, .proto = o->proto,
+		.src = o->src ? o->src : rt->src ? rt->src : netif_source_for(rt->nif, o->dst),
+		.dst = o->dst,
+	};
+	ipv4_emit(nbuf_push(nb, IPV4_HLEN), &h);
+	nbuf_mark_l3(nb);
+	nb->pkt_type = NBUF_OUTGOING;
+	stat_inc(st, STAT_IP_OUT_REQUESTS);
+	if (!filter_accept(&st->filter, HOOK_LOCAL_OUT, nb, &h)) {
+		nbuf_drop(st, nb, DROP_FILTER);
+		return -EPERM;
+	}
+	if (stack_is_local(st, h.dst)) {
+		nb->pkt_type = NBUF_HOST;
+		nbuf_queue_push(&st->loopback, nb);
+		return 0;
+	}
+	return ip_finish_output(st, nb, rt);
+}
+
+int ip_finish_output(struct stack *st, struct nbuf *nb, const struct route *rt)
+{
+	struct netif *nif = rt->nif;
+	struct ipv4_hdr h;
+	struct nbuf_queue frags = {0};
+
+	if (ipv4_parse(nb->data, nbuf_len(nb), &h)) {
+		nbuf_drop(st, nb, DROP_IP_HDRLEN);	/* our own header: cannot happen */
+		return -EINVAL;
+	}
+	if (!filter_accept(&st->filter, HOOK_POST_ROUTING, nb, &h)) {
+		nbuf_drop(st, nb, DROP_FILTER);
+		return -EPERM;
+	}
+	uint32_t nexthop = rt->gw ? rt->gw : h.dst;
+	if (nbuf_len(nb) <= nif->mtu) {
+		neigh_output(nif, nexthop, nb);
+		return 0;
+	}
+	if (h.df) {
+		nbuf_drop(st, nb, DROP_IP_FRAG_NEEDED);
+		return -EMSGSIZE;
+	}
+	int err = ip_fragment(st, nb, nif->mtu, &frags);
+	struct nbuf *f;
+	while ((f = nbuf_queue_pop(&frags)))
+		neigh_output(nif, nexthop, f);
+	return err;
+}
+
+void ip_loopback_run(struct stack *st)
+{
+	struct nbuf *nb;
+	unsigned budget = st->loopback.len;	/* not what this turn adds */
+
+	while (budget-- && (nb = nbuf_queue_pop(&st->loopback)))
+		ip_local_deliver(st, nb);
+}
