@@ -26,11 +26,12 @@ static bool icmp_allow_global(struct stack *st, uint64_t now)
 
 	if (!st->params.icmp_msgs_per_sec)
 		return true;
-	if (l->global_last == 0)
+	if (!l->global_started)
 		l->global_tokens = cap;
 	else
 		l->global_tokens += (now - l->global_last) * st->params.icmp_msgs_per_sec;
 	l->global_last = now;
+	l->global_started = true;
 	l->global_tokens = MIN(l->global_tokens, cap);
 	if (l->global_tokens < NSEC_PER_SEC)
 		return false;
@@ -45,13 +46,14 @@ static bool icmp_allow_dst(struct stack *st, uint32_t dst, uint64_t now)
 
 	if (!period)
 		return true;
-	if (b->dst != dst || b->last == 0) {
+	if (b->dst != dst || !b->used) {
 		b->dst = dst;
+		b->used = true;
 		b->tokens_ns = ICMP_RL_BURST * period;
 	} else {
 		b->tokens_ns = MIN(b->tokens_ns + (now - b->last), ICMP_RL_BURST * period);
 	}
-	b->last = now ? now : 1;
+	b->last = now;
 	if (b->tokens_ns < period)
 		return false;
 	b->tokens_ns -= period;
@@ -116,7 +118,7 @@ void icmp_send_error(struct stack *st, struct nbuf *orig, uint8_t type, uint8_t 
 	struct icmp_hdr ih = {.type = type, .code = code, .rest = info};
 	icmp_emit(msg, ICMP_HLEN + qlen, &ih);
 	stat_inc(st, STAT_ICMP_OUT_MSGS);
-	stat_inc(st, STAT_ICMP_OUT_ERRORS);
+	stat_inc(st, STAT_ICMP_OUT_ERROR_MSGS);
 	struct ip_out o = {
 		.src = icmp_error_source(st, orig, &oh), .dst = oh.src, .proto = IPPROTO_ICMP_,
 		.tos = (uint8_t)((oh.tos & 0x1e) | 0xc0),	/* precedence: internetwork control */

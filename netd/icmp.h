@@ -20,11 +20,13 @@ struct icmp_bucket {
 	uint32_t dst;
 	uint64_t tokens_ns;	/* credit, in nanoseconds of rate */
 	uint64_t last;
+	bool used;
 };
 
 struct icmp_limiter {
 	uint64_t global_tokens;	/* messages * NSEC_PER_SEC */
 	uint64_t global_last;
+	bool global_started;
 	struct icmp_bucket per_dst[ICMP_RL_BUCKETS];
 };
 

@@ -5,8 +5,8 @@
  * Learning rules, chosen to keep the cache unpoisonable by unsolicited
  * replies: an entry is created only when we resolve a next hop ourselves,
  * or when a host asks for one of our addresses (RFC 826: it is about to
- * talk to us). A reply updates only an entry we asked about (INCOMPLETE or
- * PROBE); a request may replace the MAC of an entry that is no longer
+ * talk to us). A reply updates only an entry we asked about or are about
+ * to (INCOMPLETE, DELAY, PROBE); a request may replace the MAC of an entry that is no longer
  * REACHABLE; everything else is counted and ignored.
  */
 #include "config.h"
@@ -119,7 +119,7 @@ static struct neigh *neigh_create(struct netif *nif, uint32_t ip, enum neigh_sta
 const char *neigh_state_name(enum neigh_state s)
 {
 	static const char *const names[] = {
-		"FREE", "INCOMPLETE", "REACHABLE", "STALE", "PROBE", "FAILED",
+		"FREE", "INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE", "FAILED",
 	};
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "?";
 }
@@ -204,6 +204,11 @@ static void neigh_timer(struct timer *t, uint64_t now)
 	case NEIGH_REACHABLE:
 		n->state = NEIGH_STALE;
 		break;
+	case NEIGH_DELAY:
+		n->state = NEIGH_PROBE;
+		n->probes = 0;
+		neigh_solicit(n);
+		break;
 	case NEIGH_FAILED:
 		neigh_release(n);
 		break;
@@ -263,9 +268,8 @@ void neigh_output(struct netif *nif, uint32_t nexthop, struct nbuf *nb)
 		nbuf_drop(st, nb, DROP_ARP_RESOLVE_FAILED);
 		return;
 	case NEIGH_STALE:
-		n->state = NEIGH_PROBE;
-		n->probes = 0;
-		neigh_solicit(n);
+		n->state = NEIGH_DELAY;
+		timer_arm(&st->timers, &n->timer, stack_now(st) + MSEC(st->params.arp_delay_ms));
 		break;
 	default:
 		break;
@@ -292,7 +296,8 @@ static int arp_check_sender(struct netif *nif, const struct arp_pkt *a)
 static int arp_learn(struct netif *nif, const struct arp_pkt *a, bool for_us)
 {
 	struct neigh *n = a->spa ? neigh_lookup(nif->st, nif, a->spa) : NULL;
-	bool asked = n && (n->state == NEIGH_INCOMPLETE || n->state == NEIGH_PROBE);
+	bool asked = n && (n->state == NEIGH_INCOMPLETE || n->state == NEIGH_DELAY ||
+			   n->state == NEIGH_PROBE);
 
 	if (asked) {
 		neigh_set_reachable(n, a->sha);

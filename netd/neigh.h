@@ -22,6 +22,7 @@ enum neigh_state {
 	NEIGH_INCOMPLETE,	/* request sent, no answer yet */
 	NEIGH_REACHABLE,	/* confirmed within reachable_time */
 	NEIGH_STALE,		/* usable, not confirmed lately */
+	NEIGH_DELAY,		/* used while stale: probe unless confirmed soon */
 	NEIGH_PROBE,		/* used while stale: unicast requests sent */
 	NEIGH_FAILED,		/* no answer: packets to it are refused */
 };

@@ -26,6 +26,7 @@ void stack_params_default(struct stack_params *p)
 	p->icmp_ratelimit_ms = 1000;
 	p->arp_reachable_ms = 30000;
 	p->arp_retrans_ms = 1000;
+	p->arp_delay_ms = 5000;
 	p->arp_probes = 3;
 	p->arp_queue_len = 8;
 	p->arp_failed_ms = 3000;

@@ -32,6 +32,7 @@ struct stack_params {
 	unsigned icmp_ratelimit_ms;	/* per destination, one error per this */
 	unsigned arp_reachable_ms;
 	unsigned arp_retrans_ms;
+	unsigned arp_delay_ms;		/* DELAY before the first unicast probe */
 	unsigned arp_probes;		/* requests before an entry fails */
 	unsigned arp_queue_len;		/* packets waiting per unresolved entry */
 	unsigned arp_failed_ms;		/* how long a failed entry refuses packets */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "netd/stack.h"
+#include "netd/util.h"
 #include "netd/wire/arp.h"
 #include "netd/wire/eth.h"
 #include "netd/wire/icmp.h"
