@@ -194,7 +194,7 @@ int main(int argc, char **argv)
 	struct stack *st = stack_create(&conf.params, false, &err);
 	if (!st)
 		log_fatal("cannot create the stack: %s", strerror(-err));
-	st->trace = conf.log_level >= LOG_LVL_DEBUG;
+	st->trace = conf.log_level > LOG_LVL_DEBUG;	/* -vv */
 	if ((err = loop_init(&loop, st)) < 0)
 		log_fatal("io_uring: %s", strerror(-err));
 	setup_stack(st, &loop, &conf);
