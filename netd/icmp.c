@@ -163,7 +163,8 @@ static void icmp_error_input(struct stack *st, struct nbuf *nb, const struct icm
 	size_t len = nbuf_len(nb) - ICMP_HLEN;
 
 	/* The quote is truncated by design: check its header by hand. */
-	if (len < IPV4_HLEN + 8 || quoted[0] >> 4 != 4 || (quoted[0] & 0xf) * 4u + 8 > len) {
+	size_t qhlen = len ? (quoted[0] & 0xf) * 4u : 0;
+	if (len < IPV4_HLEN + 8 || quoted[0] >> 4 != 4 || qhlen < IPV4_HLEN || qhlen + 8 > len) {
 		nbuf_drop(st, nb, DROP_ICMP_MALFORMED);
 		return;
 	}

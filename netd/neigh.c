@@ -5,8 +5,8 @@
  * Learning rules, chosen to keep the cache unpoisonable by unsolicited
  * replies: an entry is created only when we resolve a next hop ourselves,
  * or when a host asks for one of our addresses (RFC 826: it is about to
- * talk to us). A reply updates only an entry we asked about or are about
- * to (INCOMPLETE, DELAY, PROBE); a request may replace the MAC of an entry that is no longer
+ * talk to us). A reply updates only an entry we asked about (INCOMPLETE,
+ * PROBE), or confirms the MAC of one about to be probed (DELAY); a request may replace the MAC of an entry that is no longer
  * REACHABLE; everything else is counted and ignored.
  */
 #include "config.h"
@@ -281,7 +281,8 @@ void neigh_output(struct netif *nif, uint32_t nexthop, struct nbuf *nb)
 static int arp_check_sender(struct netif *nif, const struct arp_pkt *a)
 {
 	if (eth_is_multicast(a->sha) || eth_is_zero(a->sha) || ipv4_is_multicast(a->spa) ||
-	    ipv4_is_limited_bcast(a->spa) || ipv4_is_loopback(a->spa))
+	    ipv4_is_limited_bcast(a->spa) || ipv4_is_loopback(a->spa) ||
+	    stack_is_subnet_bcast(nif->st, a->spa))
 		return DROP_ARP_BAD_SENDER;
 	if (a->spa && stack_is_local(nif->st, a->spa)) {
 		char ip[IPV4_ADDR_STRLEN], mac[ETH_MAC_STRLEN];
@@ -296,10 +297,11 @@ static int arp_check_sender(struct netif *nif, const struct arp_pkt *a)
 static int arp_learn(struct netif *nif, const struct arp_pkt *a, bool for_us)
 {
 	struct neigh *n = a->spa ? neigh_lookup(nif->st, nif, a->spa) : NULL;
-	bool asked = n && (n->state == NEIGH_INCOMPLETE || n->state == NEIGH_DELAY ||
-			   n->state == NEIGH_PROBE);
+	bool asked = n && (n->state == NEIGH_INCOMPLETE || n->state == NEIGH_PROBE);
+	/* In DELAY nothing was asked yet: only the MAC we hold is confirmed. */
+	bool confirms = n && n->state == NEIGH_DELAY && memcmp(n->mac, a->sha, ETH_ALEN) == 0;
 
-	if (asked) {
+	if (asked || confirms) {
 		neigh_set_reachable(n, a->sha);
 		return 0;
 	}
