@@ -160,10 +160,7 @@ static uint64_t fault_now(const struct fault *f)
 static void fault_drop(struct fault *f, struct fault_dir *d, struct nbuf *nb)
 {
 	d->dropped++;
-	if (f->dev.env.drop)
-		f->dev.env.drop(f->dev.env.drop_ctx, nb, DROP_FAULT_INJECTED);
-	else
-		nbuf_free(nb);
+	netdev_drop(&f->dev, nb, DROP_FAULT_INJECTED);
 }
 
 /* Flips one random bit of nb, in a private copy if the data is shared.

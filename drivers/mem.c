@@ -35,15 +35,6 @@ static struct mem_end *mem_of(struct netdev *dev)
 	return dev->priv;
 }
 
-/* Hands a frame the driver will not send to env.drop, or frees it. Consumes nb. */
-static void mem_drop(struct netdev *dev, struct nbuf *nb, int reason)
-{
-	if (dev->env.drop)
-		dev->env.drop(dev->env.drop_ctx, nb, reason);
-	else
-		nbuf_free(nb);
-}
-
 /*
  * Puts a copy of frame on to's receive queue: 0, -EMSGSIZE when it is
  * longer than to's MTU allows, -ENOSPC when to's queue is full, -ENOBUFS
@@ -94,13 +85,13 @@ static void mem_xmit(struct mem_end *m, struct nbuf *nb)
 
 	if (err == -EMSGSIZE) {
 		dev->stats.tx_errors++;
-		mem_drop(dev, nb, DROP_DEV_TX_ERROR);
+		netdev_drop(dev, nb, DROP_DEV_TX_ERROR);
 		return;
 	}
 	if (err == -ENOBUFS) {
 		/* The receiver's pool is dry: the wire lost it for want of memory. */
 		dev->stats.tx_dropped++;
-		mem_drop(dev, nb, DROP_NOMEM);
+		netdev_drop(dev, nb, DROP_NOMEM);
 		return;
 	}
 	/* Delivered, lost to a full receive queue (the receiver counted it),

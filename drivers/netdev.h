@@ -13,7 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct nbuf;
+#include "../netd/nbuf.h"
+
 struct nbuf_pool;
 struct io_uring;
 struct timer_wheel;
@@ -77,6 +78,16 @@ struct netdev {
 static inline uint64_t netdev_ud_tx(struct nbuf *nb)
 {
 	return (uint64_t)(uintptr_t)nb | NETDEV_UD_TX;
+}
+
+/* Hands a frame the driver will not deliver to env.drop, or frees it.
+ * Consumes nb. */
+static inline void netdev_drop(struct netdev *dev, struct nbuf *nb, int reason)
+{
+	if (dev->env.drop)
+		dev->env.drop(dev->env.drop_ctx, nb, reason);
+	else
+		nbuf_free(nb);
 }
 
 static inline void netdev_destroy(struct netdev *dev)

@@ -74,15 +74,6 @@ static struct packet *packet_of(struct netdev *dev)
 	return dev->priv;
 }
 
-/* Hands a frame the driver will not send to env.drop, or frees it. Consumes nb. */
-static void packet_drop(struct netdev *dev, struct nbuf *nb, int reason)
-{
-	if (dev->env.drop)
-		dev->env.drop(dev->env.drop_ctx, nb, reason);
-	else
-		nbuf_free(nb);
-}
-
 static uint32_t status_load(const uint32_t *status)
 {
 	return __atomic_load_n(status, __ATOMIC_ACQUIRE);
@@ -252,7 +243,7 @@ static int tx_put(struct packet *p, struct nbuf *nb)
 
 	if (len < ETH_HLEN || len > p->tx_max) {
 		dev->stats.tx_errors++;
-		packet_drop(dev, nb, DROP_DEV_TX_ERROR);
+		netdev_drop(dev, nb, DROP_DEV_TX_ERROR);
 		return 1;
 	}
 	if (status_load(&h->tp_status) != TP_STATUS_AVAILABLE)

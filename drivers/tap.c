@@ -40,15 +40,6 @@ static struct tap *tap_of(struct netdev *dev)
 	return dev->priv;
 }
 
-/* Hands a frame the driver will not send to env.drop, or frees it. Consumes nb. */
-static void tap_drop(struct netdev *dev, struct nbuf *nb, int reason)
-{
-	if (dev->env.drop)
-		dev->env.drop(dev->env.drop_ctx, nb, reason);
-	else
-		nbuf_free(nb);
-}
-
 /* Reads one frame into nb: 1, 0 when none is waiting, or -errno. */
 static int tap_read_one(struct tap *t, struct nbuf *nb)
 {
@@ -138,7 +129,7 @@ static int tap_write_one(struct tap *t, struct nbuf *nb)
 		return 0;
 	if (w < 0 || (size_t)w != len) {
 		dev->stats.tx_errors++;
-		tap_drop(dev, nb, DROP_DEV_TX_ERROR);
+		netdev_drop(dev, nb, DROP_DEV_TX_ERROR);
 		return 1;
 	}
 	dev->stats.tx_packets++;

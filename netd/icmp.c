@@ -135,14 +135,10 @@ static void icmp_echo(struct stack *st, struct nbuf *nb, const struct ipv4_hdr *
 		nbuf_drop(st, nb, DROP_ICMP_BCAST_ECHO);
 		return;
 	}
-	if (nbuf_shared(nb)) {
-		struct nbuf *copy = nbuf_copy(nb);
-		nbuf_free(nb);
-		if (!copy) {
-			st->drops[DROP_NOMEM]++;
-			return;
-		}
-		nb = copy;
+	nb = nbuf_unshare(nb);
+	if (!nb) {
+		st->drops[DROP_NOMEM]++;
+		return;
 	}
 	struct icmp_hdr reply = {.type = ICMP_ECHOREPLY, .code = 0, .rest = get_be32(nb->data + 4)};
 	icmp_emit(nb->data, nbuf_len(nb), &reply);

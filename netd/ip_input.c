@@ -144,14 +144,10 @@ static void ip_forward(struct netif *in, struct nbuf *nb, const struct ipv4_hdr 
 	why = DROP_FILTER;
 	if (!filter_accept(&st->filter, HOOK_FORWARD, nb, h))
 		goto drop;
-	if (nbuf_shared(nb)) {
-		struct nbuf *copy = nbuf_copy(nb);
-		nbuf_free(nb);
-		if (!copy) {
-			st->drops[DROP_NOMEM]++;
-			return;
-		}
-		nb = copy;
+	nb = nbuf_unshare(nb);
+	if (!nb) {
+		st->drops[DROP_NOMEM]++;
+		return;
 	}
 	ip_decrease_ttl(nb->data);
 	stat_inc(st, STAT_IP_FORW_DATAGRAMS);

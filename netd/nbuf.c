@@ -195,6 +195,15 @@ bool nbuf_shared(const struct nbuf *nb)
 	return nb->shared->refcnt > 1;
 }
 
+struct nbuf *nbuf_unshare(struct nbuf *nb)
+{
+	if (!nbuf_shared(nb))
+		return nb;
+	struct nbuf *c = nbuf_copy(nb);
+	nbuf_free(nb);
+	return c;
+}
+
 void nbuf_reserve(struct nbuf *nb, size_t len)
 {
 	assert(nb->data == nb->tail && len <= nbuf_tailroom(nb));

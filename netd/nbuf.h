@@ -87,6 +87,9 @@ struct nbuf *nbuf_clone(struct nbuf *nb);
 /* A private copy of the bytes between data and tail with the same headroom. */
 struct nbuf *nbuf_copy(struct nbuf *nb);
 bool nbuf_shared(const struct nbuf *nb);
+/* nb if its data is its own, else a private copy (nb is freed). NULL when
+ * no buffer was free for the copy; nb is freed then too. Consumes nb. */
+struct nbuf *nbuf_unshare(struct nbuf *nb);
 
 static inline size_t nbuf_len(const struct nbuf *nb)
 {

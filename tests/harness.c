@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -13,6 +14,15 @@
 
 const uint8_t h_our_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
 const uint8_t h_peer_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+
+int run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
 
 static void harness_params(struct stack_params *p)
 {

@@ -8,6 +8,7 @@
 #ifndef NETD_TESTS_HARNESS_H
 #define NETD_TESTS_HARNESS_H
 
+#include <check.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,10 @@ struct frame {
 	uint8_t b[H_FRAME_MAX];
 	size_t len;
 };
+
+/* Runs a Check suite (verbosity and TAP output from the environment);
+ * returns the process exit status. */
+int run_suite(Suite *s);
 
 /* Builds the stack and takes the gratuitous ARP it sends at start. */
 void harness_init(struct harness *h);

@@ -1107,9 +1107,5 @@ int main(void)
 	tcase_set_timeout(storm, 60);
 	tcase_add_test(storm, random_frames_do_not_crash_or_leak);
 	suite_add_tcase(s, storm);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

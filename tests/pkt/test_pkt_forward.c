@@ -258,9 +258,5 @@ int main(void)
 	tcase_add_checked_fixture(off, setup_no_forwarding, teardown);
 	tcase_add_test(off, forwarding_off_drops_silently);
 	suite_add_tcase(s, off);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -354,9 +354,5 @@ int main(void)
 	tcase_add_test(tc, filter_drop_counts_and_stops);
 	tcase_add_test(tc, padding_after_total_length_ignored);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

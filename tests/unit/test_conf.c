@@ -9,6 +9,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "tests/harness.h"
 #include <dirent.h>
 #include <limits.h>
 #include <math.h>
@@ -848,17 +850,11 @@ static void remove_tmpdir(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failures;
-
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
 	}
-	sr = srunner_create(conf_suite());
-	srunner_run_all(sr, CK_ENV);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	int status = run_suite(conf_suite());
 	remove_tmpdir();
-	return failures != 0;
+	return status;
 }

@@ -9,6 +9,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "tests/harness.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -817,10 +819,5 @@ static Suite *drivers_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(drivers_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return run_suite(drivers_suite());
 }

@@ -746,9 +746,5 @@ static Suite *frag_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(frag_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return run_suite(frag_suite());
 }

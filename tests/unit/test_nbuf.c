@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "tests/harness.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,6 +112,36 @@ START_TEST(copy_is_private_with_same_headroom)
 }
 END_TEST
 
+START_TEST(unshare_copies_only_shared_data)
+{
+	struct nbuf *nb = nbuf_alloc_tx(&pool, 100);
+	memcpy(nbuf_put(nb, 3), "abc", 3);
+	ck_assert_ptr_eq(nbuf_unshare(nb), nb);	/* sole owner: itself */
+	struct nbuf *c = nbuf_clone(nb);
+	struct nbuf *u = nbuf_unshare(c);
+	ck_assert_ptr_nonnull(u);
+	ck_assert(!nbuf_shared(u) && !nbuf_shared(nb));
+	u->data[0] = 'z';
+	ck_assert_uint_eq(nb->data[0], 'a');
+	ck_assert_mem_eq(u->data, "zbc", 3);
+	nbuf_free(u);
+	nbuf_free(nb);
+}
+END_TEST
+
+START_TEST(unshare_without_buffers_frees_and_fails)
+{
+	struct nbuf *all[5];
+	for (int i = 0; i < 5; i++)
+		all[i] = nbuf_alloc(&pool, 10);	/* 4 small and the large one */
+	struct nbuf *c = nbuf_clone(all[0]);
+	ck_assert_ptr_null(nbuf_unshare(c));	/* c is freed */
+	ck_assert(!nbuf_shared(all[0]));
+	for (int i = 0; i < 5; i++)
+		nbuf_free(all[i]);
+}
+END_TEST
+
 START_TEST(queue_fifo_and_purge)
 {
 	struct nbuf_queue q = {0};
@@ -135,11 +167,9 @@ int main(void)
 	tcase_add_test(tc, size_classes_and_exhaustion);
 	tcase_add_test(tc, clone_shares_data_until_last_free);
 	tcase_add_test(tc, copy_is_private_with_same_headroom);
+	tcase_add_test(tc, unshare_copies_only_shared_data);
+	tcase_add_test(tc, unshare_without_buffers_frees_and_fails);
 	tcase_add_test(tc, queue_fifo_and_purge);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -281,9 +281,5 @@ int main(void)
 	tcase_add_test(tc, unsolicited_reply_cannot_poison);
 	tcase_add_test(tc, request_updates_only_non_reachable_entry);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

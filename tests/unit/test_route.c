@@ -114,9 +114,5 @@ int main(void)
 	tcase_add_test(tc, delete_falls_back_and_reuses_nodes);
 	tcase_add_test(tc, walk_most_specific_first_and_flush);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "tests/harness.h"
 #include <stdlib.h>
 
 #include "netd/timer.h"
@@ -129,9 +131,5 @@ int main(void)
 	tcase_add_test(tc, next_expiry);
 	tcase_add_test(tc, arm_in_the_past_fires_on_next_run);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "tests/harness.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,9 +232,5 @@ int main(void)
 	tcase_add_test(tc, icmp_roundtrip_and_checksum);
 	tcase_add_test(tc, address_parsers);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }
