@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,12 @@
 
 #define NETD_CONF_DEFAULT SYSCONFDIR "/netd/netd.conf"
 #define OPTSTRING "a:dFf:g:hi:M:m:nr:Vvw:x:"
+
+static const struct option long_options[] = {
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
 
 struct options {
 	const char *conf_file;
@@ -37,14 +44,14 @@ static void usage(FILE *f)
 		"  -F                  forward packets between interfaces\n"
 		"  -f file             configuration file (default " NETD_CONF_DEFAULT ")\n"
 		"  -g gateway          default gateway\n"
-		"  -h                  print this help and exit\n"
+		"  -h, --help          print this help and exit\n"
 		"  -i tap:NAME         run on a TAP device, created if absent\n"
 		"  -i packet:NAME      run on an existing interface through AF_PACKET\n"
 		"  -M mtu              MTU of the last -i interface\n"
 		"  -m mac              MAC of the last -i interface\n"
 		"  -n                  check the configuration and exit\n"
 		"  -r dst/len,gateway  static route (repeatable)\n"
-		"  -V                  print the version and exit\n"
+		"  -V, --version       print the version and exit\n"
 		"  -v                  more verbose (repeatable; -vv logs every drop)\n"
 		"  -w file             capture the last -i interface's frames to a pcap file\n"
 		"  -x faults           inject faults on the last -i interface, e.g.\n"
@@ -55,7 +62,7 @@ static void usage(FILE *f)
 static void parse_global_flags(int argc, char **argv, struct options *o, bool *have_iface)
 {
 	int ch;
-	while ((ch = getopt(argc, argv, OPTSTRING)) != -1) {
+	while ((ch = getopt_long(argc, argv, OPTSTRING, long_options, NULL)) != -1) {
 		switch (ch) {
 		case 'd': o->foreground = true; break;
 		case 'f': o->conf_file = optarg; break;
@@ -80,7 +87,7 @@ static int apply_flags(int argc, char **argv, struct netd_config *c, char *err, 
 {
 	int ch, rc = 0;
 	optind = 1;
-	while (rc == 0 && (ch = getopt(argc, argv, OPTSTRING)) != -1) {
+	while (rc == 0 && (ch = getopt_long(argc, argv, OPTSTRING, long_options, NULL)) != -1) {
 		switch (ch) {
 		case 'a': rc = conf_set_addr(c, optarg, err, len); break;
 		case 'F': c->params.forwarding = true; break;
