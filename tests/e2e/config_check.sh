@@ -204,7 +204,7 @@ cat out err >help.txt
 for f in $flags; do
 	in_synopsis=no
 	help_flags help.txt | grep -qx -- "$f" && in_synopsis=yes
-	if [ $in_synopsis = yes ] && grep -Eq -- "^[[:space:]]+-$f([[:space:]]|$)" help.txt; then
+	if [ $in_synopsis = yes ] && grep -Eq -- "^[[:space:]]+-$f([[:space:],]|$)" help.txt; then
 		ok "netd -h shows -$f of the SYNOPSIS in its usage and its option list"
 	else
 		cp help.txt out; : >err
