@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "services.h"
 #include "log.h"
 #include "util.h"
 #include "wire/eth.h"
@@ -359,6 +360,19 @@ int conf_set_gateway(struct netd_config *c, const char *addr, char *err, size_t 
 	if (parse_host(addr, "the gateway", &gw, err, errlen) < 0)
 		return -1;
 	c->gateway = gw;
+	return 0;
+}
+
+int conf_add_services(struct netd_config *c, const char *list, char *err, size_t errlen)
+{
+	char bad[32];
+	unsigned mask;
+
+	if (services_parse(list, &mask, bad, sizeof(bad)) < 0) {
+		snprintf(err, errlen, "unknown service '%s': expected echo, discard or chargen", bad);
+		return -1;
+	}
+	c->services |= mask;
 	return 0;
 }
 
@@ -762,6 +776,18 @@ static int kw_buffers(struct reader *r, int argc, char **argv, char *err, size_t
 	return 0;
 }
 
+static int kw_services(struct reader *r, int argc, char **argv, char *err, size_t errlen)
+{
+	if (argc < 2) {
+		snprintf(err, errlen, "expected 'services NAME...' with echo, discard or chargen");
+		return -1;
+	}
+	for (int i = 1; i < argc; i++)
+		if (conf_add_services(r->c, argv[i], err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
 static const struct keyword keywords[] = {
 	{ "interface", IN_TOP, 2, "interface KIND:NAME {", kw_interface },
 	{ "}", ANYWHERE, 0, "}", kw_close },
@@ -782,6 +808,7 @@ static const struct keyword keywords[] = {
 	{ "reassembly-timeout", IN_TOP, 1, "reassembly-timeout DURATION", kw_reasm_timeout },
 	{ "reassembly-memory", IN_TOP, 1, "reassembly-memory SIZE", kw_reasm_memory },
 	{ "buffers", IN_TOP, 1, "buffers N", kw_buffers },
+	{ "services", IN_TOP, -1, "services NAME...", kw_services },
 };
 
 /* Levenshtein distance, for "did you mean"; large when b is long. */

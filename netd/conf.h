@@ -49,6 +49,7 @@ struct netd_config {
 	uint32_t gateway;		/* 0: none */
 	struct conf_route routes[CONF_MAX_ROUTES];
 	unsigned nroutes;
+	unsigned services;		/* SERVICE_* bits of services.h */
 	int log_level;			/* enum log_level */
 	struct stack_params params;	/* forwarding and tunables */
 };
@@ -68,6 +69,8 @@ int conf_set_mac(struct netd_config *c, const char *mac, char *err, size_t errle
 int conf_set_mtu(struct netd_config *c, const char *mtu, char *err, size_t errlen);
 int conf_set_capture(struct netd_config *c, const char *path, char *err, size_t errlen);
 int conf_set_fault(struct netd_config *c, const char *spec, char *err, size_t errlen);
+/* Adds the built-in services of a list such as "echo,discard,chargen". */
+int conf_add_services(struct netd_config *c, const char *list, char *err, size_t errlen);
 /* Checks the whole: at least one interface, the gateway on a connected
  * subnet, routes through reachable gateways. Fills default MACs. */
 int conf_finish(struct netd_config *c, char *err, size_t errlen);

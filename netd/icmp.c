@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "stack.h"
@@ -150,6 +151,35 @@ static void icmp_echo(struct stack *st, struct nbuf *nb, const struct ipv4_hdr *
 		.dst = h->src, .proto = IPPROTO_ICMP_, .tos = h->tos,
 	};
 	ip_output(st, nb, &o);
+}
+
+int icmp_err_to_errno(uint8_t type, uint8_t code, bool *hard)
+{
+	static const struct {
+		int err;
+		bool hard;
+	} unreach[] = {
+		{ENETUNREACH, true}, {EHOSTUNREACH, true}, {ENOPROTOOPT, true},
+		{ECONNREFUSED, true}, {EMSGSIZE, false}, {EOPNOTSUPP, false},
+		{ENETUNREACH, true}, {EHOSTDOWN, true}, {ENONET, true}, {ENETUNREACH, true},
+		{EHOSTUNREACH, true}, {ENETUNREACH, true}, {EHOSTUNREACH, true},
+		{EHOSTUNREACH, true}, {EHOSTUNREACH, true}, {EHOSTUNREACH, true},
+	};
+	*hard = false;
+	switch (type) {
+	case ICMP_DEST_UNREACH:
+		if (code >= ARRAY_SIZE(unreach))
+			return 0;
+		*hard = unreach[code].hard;
+		return unreach[code].err;
+	case ICMP_TIME_EXCEEDED:
+		return EHOSTUNREACH;
+	case ICMP_PARAMETERPROB:
+		*hard = true;
+		return EPROTO;
+	default:
+		return 0;
+	}
 }
 
 /* An error about a datagram we sent: hand it to that datagram's protocol. */

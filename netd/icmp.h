@@ -7,6 +7,7 @@
 #ifndef NETD_ICMP_H
 #define NETD_ICMP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nbuf.h"
@@ -32,6 +33,10 @@ struct icmp_limiter {
 
 /* Consumes nb; data at the ICMP header, l3 marked, h its IP header. */
 void icmp_input(struct stack *st, struct nbuf *nb, const struct ipv4_hdr *h);
+/* The errno an ICMP error means for the socket that sent the datagram it
+ * quotes (Linux's icmp_err_convert), 0 for none; *hard says whether it
+ * ends a connection attempt. */
+int icmp_err_to_errno(uint8_t type, uint8_t code, bool *hard);
 /* Sends an ICMP error about orig (l3 marked at its IP header). Does not
  * consume orig. */
 void icmp_send_error(struct stack *st, struct nbuf *orig, uint8_t type, uint8_t code,

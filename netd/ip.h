@@ -22,7 +22,8 @@ struct route;
 struct ip_out {
 	uint32_t src, dst;
 	uint8_t proto, ttl, tos;
-	bool df;
+	bool df;		/* always set DF */
+	bool df_if_fits;	/* set DF when no fragment is needed (IP_PMTUDISC_WANT) */
 };
 
 /* Consumes nb; data at the IP header. */

@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-#include "log.h"
 #include "stack.h"
+#include "udp.h"
 #include "util.h"
 #include "wire/checksum.h"
 #include "wire/icmp.h"
@@ -79,6 +79,9 @@ static void ip_deliver_proto(struct stack *st, struct nbuf *nb, const struct ipv
 	switch (h->proto) {
 	case IPPROTO_ICMP_:
 		icmp_input(st, nb, h);
+		return;
+	case IPPROTO_UDP_:
+		udp_input(st, nb, h);
 		return;
 	default:
 		if (!ip_dst_is_bcast(st, h->dst))
@@ -160,12 +163,16 @@ drop:
 void ip_icmp_error_deliver(struct stack *st, const uint8_t *quoted, size_t len, uint8_t type,
 			   uint8_t code, uint32_t info)
 {
-	char src[IPV4_ADDR_STRLEN], dst[IPV4_ADDR_STRLEN];
+	bool hard;
+	int err = icmp_err_to_errno(type, code, &hard);
 
 	if (len < IPV4_HLEN)
 		return;
-	/* No transport protocol is registered for errors yet: report them. */
-	log_debug("icmp error type %u code %u info %u about proto %u %s -> %s", type, code,
-		  info, quoted[9], ipv4_ntoa(get_be32(quoted + 12), src),
-		  ipv4_ntoa(get_be32(quoted + 16), dst));
+	switch (quoted[9]) {
+	case IPPROTO_UDP_:
+		udp_err(st, quoted, len, err, hard);
+		break;
+	default:
+		break;
+	}
 }

@@ -46,7 +46,8 @@ int ip_output(struct stack *st, struct nbuf *nb, const struct ip_out *o)
 	struct ipv4_hdr h = {
 		.hlen = IPV4_HLEN, .tos = o->tos,
 		.total_len = (uint16_t)(nbuf_len(nb) + IPV4_HLEN),
-		.id = ip_select_id(st, o->dst, o->proto), .df = o->df,
+		.id = ip_select_id(st, o->dst, o->proto),
+		.df = o->df || (o->df_if_fits && nbuf_len(nb) + IPV4_HLEN <= rt->nif->mtu),
 		.ttl = o->ttl ? o->ttl : st->params.default_ttl, .proto = o->proto,
 		.src = o->src ? o->src : rt->src ? rt->src : netif_source_for(rt->nif, o->dst),
 		.dst = o->dst,

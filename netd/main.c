@@ -16,11 +16,12 @@
 #include "conf.h"
 #include "log.h"
 #include "loop.h"
+#include "services.h"
 #include "stack.h"
 #include "wire/eth.h"
 
 #define NETD_CONF_DEFAULT SYSCONFDIR "/netd/netd.conf"
-#define OPTSTRING "a:dFf:g:hi:M:m:nr:Vvw:x:"
+#define OPTSTRING "a:dFf:g:hi:M:m:nr:s:Vvw:x:"
 
 static const struct option long_options[] = {
 	{"help", no_argument, NULL, 'h'},
@@ -38,7 +39,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: netd [-dFhnVv] [-a address/len] [-f file] [-g gateway] [-i kind:ifname]\n"
-		"            [-M mtu] [-m mac] [-r dst/len,gateway] [-w file] [-x faults]\n"
+		"            [-M mtu] [-m mac] [-r dst/len,gateway] [-s services] [-w file]\n"
+		"            [-x faults]\n"
 		"  -a address/len      address of the last -i interface (repeatable)\n"
 		"  -d                  stay in the foreground and log to stderr\n"
 		"  -F                  forward packets between interfaces\n"
@@ -51,6 +53,7 @@ static void usage(FILE *f)
 		"  -m mac              MAC of the last -i interface\n"
 		"  -n                  check the configuration and exit\n"
 		"  -r dst/len,gateway  static route (repeatable)\n"
+		"  -s services         built-in services: echo,discard,chargen\n"
 		"  -V, --version       print the version and exit\n"
 		"  -v                  more verbose (repeatable; -vv logs every drop)\n"
 		"  -w file             capture the last -i interface's frames to a pcap file\n"
@@ -96,6 +99,7 @@ static int apply_flags(int argc, char **argv, struct netd_config *c, char *err, 
 		case 'M': rc = conf_set_mtu(c, optarg, err, len); break;
 		case 'm': rc = conf_set_mac(c, optarg, err, len); break;
 		case 'r': rc = conf_add_route(c, optarg, err, len); break;
+		case 's': rc = conf_add_services(c, optarg, err, len); break;
 		case 'w': rc = conf_set_capture(c, optarg, err, len); break;
 		case 'x': rc = conf_set_fault(c, optarg, err, len); break;
 		default: break;
@@ -209,6 +213,8 @@ int main(int argc, char **argv)
 		log_fatal("io_uring: %s", strerror(-err));
 	for (unsigned i = 0; i < st->nifs; i++)
 		netif_up(st->ifs[i]);
+	if ((err = services_start(st, conf.services)) < 0)
+		log_fatal("services: %s", strerror(-err));
 	log_info("running on %u interface(s)", st->nifs);
 	err = loop_run(&loop);
 	loop_destroy(&loop);

@@ -35,6 +35,7 @@ void stack_params_default(struct stack_params *p)
 	p->reasm_queues = 256;
 	p->reasm_mem_limit = 4u << 20;
 	p->max_routes = 256;
+	p->max_sockets = 4096;
 	p->pool_small = 8192;
 	p->pool_large = 96;
 	p->max_mtu = 1500;
@@ -61,6 +62,8 @@ static int stack_init_tables(struct stack *st)
 		err = route_table_init(&st->routes, p->max_routes);
 	if (!err)
 		err = neigh_table_init(&st->neigh, p->neigh_entries);
+	if (!err)
+		err = sock_table_init(&st->socks, p->max_sockets);
 	if (!err)
 		err = reasm_table_init(&st->reasm, p->reasm_queues, p->reasm_mem_limit,
 				       MSEC(p->reasm_timeout_ms));
@@ -96,6 +99,7 @@ void stack_destroy(struct stack *st)
 {
 	if (!st)
 		return;
+	sock_table_destroy(&st->socks);
 	if (st->neigh.entries)
 		neigh_table_destroy(st, &st->neigh);
 	if (st->reasm.queues)

@@ -20,6 +20,7 @@
 #include "netif.h"
 #include "rng.h"
 #include "route.h"
+#include "sock.h"
 #include "stats.h"
 #include "timer.h"
 
@@ -41,6 +42,7 @@ struct stack_params {
 	unsigned reasm_queues;
 	size_t reasm_mem_limit;
 	unsigned max_routes;
+	unsigned max_sockets;
 	unsigned pool_small, pool_large;	/* buffer counts */
 	unsigned max_mtu;		/* sizes the small buffers */
 	uint64_t seed;			/* 0: from the kernel's entropy */
@@ -58,6 +60,7 @@ struct stack {
 	struct reasm_table reasm;
 	struct icmp_limiter icmp;
 	struct filter_table filter;
+	struct sock_table socks;
 	struct rng rng;
 	uint32_t ip_id_secret;
 	uint16_t ip_ids[IP_IDENTS];

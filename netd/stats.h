@@ -48,6 +48,14 @@
 	X(ICMP_CSUM,		"ICMP checksum wrong") \
 	X(ICMP_BCAST_ECHO,	"echo request to a broadcast or multicast address") \
 	X(ICMP_IGNORED,		"ICMP type netd does not act on") \
+	X(UDP_SHORT,		"UDP datagram shorter than its header or length field") \
+	X(UDP_CSUM,		"UDP checksum wrong") \
+	X(UDP_NO_PORT,		"UDP datagram for a port nobody listens on") \
+	X(UDP_RCVBUF,		"UDP socket receive buffer full") \
+	X(TCP_SHORT,		"TCP segment shorter than its header") \
+	X(TCP_HDRLEN,		"TCP data offset below 20 or beyond the segment") \
+	X(TCP_CSUM,		"TCP checksum wrong") \
+	X(TCP_OPTIONS,		"TCP option length overruns the header") \
 	X(FILTER,		"refused by a filter hook") \
 	X(DEV_TX_FULL,		"device transmit queue full") \
 	X(DEV_TX_ERROR,		"device write failed") \
@@ -67,7 +75,8 @@ enum drop_reason {
 	X(IP_IN_RECEIVES) X(IP_IN_DELIVERS) X(IP_OUT_REQUESTS) X(IP_FORW_DATAGRAMS) \
 	X(IP_REASM_REQDS) X(IP_REASM_OKS) X(IP_FRAG_OKS) X(IP_FRAG_CREATES) \
 	X(ICMP_IN_MSGS) X(ICMP_IN_ECHOS) X(ICMP_IN_ERRORS) \
-	X(ICMP_OUT_MSGS) X(ICMP_OUT_ECHO_REPS) X(ICMP_OUT_ERROR_MSGS) X(ICMP_RATELIMITED)
+	X(ICMP_OUT_MSGS) X(ICMP_OUT_ECHO_REPS) X(ICMP_OUT_ERROR_MSGS) X(ICMP_RATELIMITED) \
+	X(UDP_IN_DATAGRAMS) X(UDP_OUT_DATAGRAMS) X(UDP_NO_PORTS) X(UDP_IN_ERRORS)
 
 enum stat_counter {
 #define X(name) STAT_##name,

@@ -69,6 +69,7 @@ void harness_teardown(struct harness *h)
 	struct frame f;
 	while (harness_take(h, &f))
 		;
+	sock_table_destroy(&h->st->socks);
 	neigh_table_destroy(h->st, &h->st->neigh);
 	reasm_table_destroy(h->st, &h->st->reasm);
 	nbuf_queue_purge(&h->st->loopback);

@@ -35,6 +35,16 @@ uint16_t inet_csum(const void *buf, size_t len)
 	return csum_fold(csum_partial(buf, len, 0));
 }
 
+uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
+{
+	uint64_t sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff);
+	sum += proto;
+	sum += len;
+	while (sum >> 32)
+		sum = (sum & 0xffffffff) + (sum >> 32);
+	return (uint32_t)sum;
+}
+
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). */
 uint16_t csum_update16(uint16_t check, uint16_t old, uint16_t new_val)
 {

@@ -14,6 +14,9 @@ uint32_t csum_partial(const void *buf, size_t len, uint32_t sum);
 uint16_t csum_fold(uint32_t sum);
 /* Checksum of a buffer: 0 when a buffer holding its checksum is intact. */
 uint16_t inet_csum(const void *buf, size_t len);
+/* The partial sum of the IPv4 pseudo-header (RFC 9293 3.1, RFC 768):
+ * addresses in host order, protocol, and the transport length. */
+uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
 /* Updates a stored checksum for one 16-bit field changed from old to new. */
 uint16_t csum_update16(uint16_t check, uint16_t old, uint16_t new_val);
 

@@ -1,0 +1,285 @@
+/*
+ * sock.c: the protocol-independent half of sockets: the pool, the port
+ * tables with Linux's bind rules, options, addresses and readiness. Each
+ * call fails with the errno Linux gives in the same situation; the
+ * protocol's half (udp.c) does sending and receiving.
+ *
+ * Bind conflicts (Linux's udp_lib_lport_inuse): two sockets on one port
+ * conflict when their local addresses overlap (equal, or either is the
+ * wildcard), unless both set SO_REUSEADDR, or both set SO_REUSEPORT and
+ * belong to the same user.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "sock.h"
+#include "stack.h"
+#include "udp.h"
+#include "util.h"
+#include "wire/ipv4.h"
+
+#define SOCK_DEFAULT_BUF 212992	/* Linux's wmem_default and rmem_default */
+
+int sock_table_init(struct sock_table *t, unsigned size)
+{
+	memset(t, 0, sizeof(*t));
+	t->socks = calloc(size, sizeof(*t->socks));
+	if (!t->socks)
+		return -ENOMEM;
+	t->size = size;
+	for (unsigned i = size; i-- > 0;) {
+		t->socks[i].free_next = t->free;
+		t->free = &t->socks[i];
+	}
+	return 0;
+}
+
+static bool sock_in_use(const struct sock *sk)
+{
+	return sk->st != NULL;
+}
+
+static void sock_free(struct sock *sk)
+{
+	struct sock_table *t = &sk->st->socks;
+	nbuf_queue_purge(&sk->rxq);
+	memset(sk, 0, sizeof(*sk));
+	sk->free_next = t->free;
+	t->free = sk;
+	t->used--;
+}
+
+void sock_table_destroy(struct sock_table *t)
+{
+	for (unsigned i = 0; t->socks && i < t->size; i++) {
+		if (sock_in_use(&t->socks[i])) {
+			sock_unhash(&t->socks[i]);
+			sock_free(&t->socks[i]);
+		}
+	}
+	free(t->socks);
+	t->socks = NULL;
+}
+
+int sock_create(struct stack *st, int type, int protocol, uid_t uid, struct sock **out)
+{
+	if (type != SOCK_DGRAM)
+		return type == SOCK_STREAM ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
+	if (protocol != 0 && protocol != IPPROTO_UDP)
+		return -EPROTONOSUPPORT;
+	struct sock *sk = st->socks.free;
+	if (!sk)
+		return -ENFILE;
+	st->socks.free = sk->free_next;
+	st->socks.used++;
+	memset(sk, 0, sizeof(*sk));
+	sk->st = st;
+	sk->type = type;
+	sk->protocol = IPPROTO_UDP;
+	sk->uid = uid;
+	sk->opts.sndbuf = SOCK_DEFAULT_BUF;
+	sk->opts.rcvbuf = SOCK_DEFAULT_BUF;
+	sk->opts.rcvlowat = 1;
+	*out = sk;
+	return 0;
+}
+
+void sock_set_owner(struct sock *sk, sock_wakeup_fn wakeup, void *owner)
+{
+	sk->wakeup = wakeup;
+	sk->owner = owner;
+}
+
+void sock_wake(struct sock *sk, unsigned events)
+{
+	if (sk->wakeup && !sk->closed)
+		sk->wakeup(sk, events);
+}
+
+void sock_report_error(struct sock *sk, int err)
+{
+	sk->err = err;
+	sock_wake(sk, EPOLLERR);
+}
+
+struct sock_ports *sock_ports_of(struct stack *st, int protocol)
+{
+	(void)protocol;
+	return &st->socks.udp;
+}
+
+static struct sock **port_bucket(struct sock_ports *p, uint16_t port)
+{
+	return &p->buckets[port % SOCK_PORT_BUCKETS];
+}
+
+static bool addrs_overlap(uint32_t a, uint32_t b)
+{
+	return a == 0 || b == 0 || a == b;
+}
+
+static bool bind_conflict(const struct sock *sk, uint32_t laddr, uint16_t port)
+{
+	struct sock *o = *port_bucket(sock_ports_of(sk->st, sk->protocol), port);
+	for (; o; o = o->port_next) {
+		if (o == sk || o->lport != port || !addrs_overlap(o->laddr, laddr))
+			continue;
+		if (o->opts.reuseaddr && sk->opts.reuseaddr)
+			continue;
+		if (o->opts.reuseport && sk->opts.reuseport && o->uid == sk->uid)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static void sock_hash(struct sock *sk, uint32_t laddr, uint16_t port)
+{
+	struct sock **b = port_bucket(sock_ports_of(sk->st, sk->protocol), port);
+	sk->laddr = laddr;
+	sk->lport = port;
+	sk->bound = true;
+	sk->port_next = *b;
+	*b = sk;
+}
+
+void sock_unhash(struct sock *sk)
+{
+	if (!sk->bound)
+		return;
+	struct sock **pp = port_bucket(sock_ports_of(sk->st, sk->protocol), sk->lport);
+	while (*pp && *pp != sk)
+		pp = &(*pp)->port_next;
+	if (*pp)
+		*pp = sk->port_next;
+	sk->port_next = NULL;
+	sk->bound = false;
+}
+
+/* Linux picks a random point in the range and walks from there. */
+static int sock_pick_port(struct sock *sk, uint32_t laddr)
+{
+	unsigned range = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
+	unsigned start = (unsigned)(rng_next(&sk->st->rng) % range);
+	for (unsigned i = 0; i < range; i++) {
+		uint16_t port = (uint16_t)(EPHEMERAL_LOW + (start + i) % range);
+		if (!bind_conflict(sk, laddr, port)) {
+			sock_hash(sk, laddr, port);
+			return 0;
+		}
+	}
+	return -EADDRINUSE;
+}
+
+int sock_autobind(struct sock *sk)
+{
+	return sk->bound ? 0 : sock_pick_port(sk, sk->laddr);
+}
+
+/* Addresses a socket may bind: any, ours, or a broadcast or multicast one
+ * (Linux's inet_addr_valid_or_nonlocal without ip_nonlocal_bind). */
+static bool bindable_addr(const struct stack *st, uint32_t a)
+{
+	return a == 0 || stack_is_local(st, a) || ipv4_is_multicast(a) ||
+	       ipv4_is_limited_bcast(a) || stack_is_subnet_bcast(st, a);
+}
+
+int sock_bind(struct sock *sk, const struct sock_addr *a)
+{
+	if (sk->bound)
+		return -EINVAL;
+	if (!bindable_addr(sk->st, a->addr))
+		return -EADDRNOTAVAIL;
+	if (a->port == 0)
+		return sock_pick_port(sk, a->addr);
+	if (a->port < 1024 && sk->uid != 0)
+		return -EACCES;
+	if (bind_conflict(sk, a->addr, a->port))
+		return -EADDRINUSE;
+	sock_hash(sk, a->addr, a->port);
+	return 0;
+}
+
+int sock_connect(struct sock *sk, const struct sock_addr *a)
+{
+	return udp_connect(sk, a);
+}
+
+ssize_t sock_sendto(struct sock *sk, const void *buf, size_t len, int flags,
+		    const struct sock_addr *dst)
+{
+	return udp_sendto(sk, buf, len, flags, dst);
+}
+
+ssize_t sock_recvfrom(struct sock *sk, void *buf, size_t len, int flags, struct sock_addr *src)
+{
+	return udp_recvfrom(sk, buf, len, flags, src);
+}
+
+/* Linux's inet_shutdown: the bits are set even when it says ENOTCONN, so
+ * pollers wake. */
+int sock_shutdown(struct sock *sk, int how)
+{
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	sk->shut |= (unsigned)how + 1;	/* SHUT_RD 0 -> 1, SHUT_WR 1 -> 2, both -> 3 */
+	sock_wake(sk, sock_poll(sk));
+	return sk->connected ? 0 : -ENOTCONN;
+}
+
+void sock_close(struct sock *sk)
+{
+	sk->closed = true;
+	sock_unhash(sk);
+	sock_free(sk);
+}
+
+unsigned sock_poll(const struct sock *sk)
+{
+	unsigned ev = EPOLLOUT | EPOLLWRNORM;
+	if (sk->rxq.len)
+		ev |= EPOLLIN | EPOLLRDNORM;
+	if (sk->err)
+		ev |= EPOLLERR;
+	if (sk->shut & SOCK_SHUT_RD)
+		ev |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
+	if (sk->shut == (SOCK_SHUT_RD | SOCK_SHUT_WR))
+		ev |= EPOLLHUP;
+	return ev;
+}
+
+int sock_getsockname(const struct sock *sk, struct sock_addr *a)
+{
+	a->addr = sk->laddr;
+	a->port = sk->lport;
+	return 0;
+}
+
+int sock_getpeername(const struct sock *sk, struct sock_addr *a)
+{
+	if (!sk->connected)
+		return -ENOTCONN;
+	a->addr = sk->raddr;
+	a->port = sk->rport;
+	return 0;
+}
+
+int sock_ioctl(struct sock *sk, unsigned long req, int *val)
+{
+	switch (req) {
+	case SIOCINQ:
+		*val = udp_next_len(sk);
+		return 0;
+	case SIOCOUTQ:
+		*val = 0;	/* datagrams leave at once */
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
