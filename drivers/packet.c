@@ -182,6 +182,10 @@ static int rx_take(struct packet *p, const struct tpacket3_hdr *h, struct nbuf *
 		return -ENOBUFS;
 	nbuf_reserve(nb, NETDEV_RX_HEADROOM);
 	rx_copy(nb, h);
+	/* Sent by this host's kernel with the checksum left for offload: it
+	 * never crossed a wire, so its transport checksum need not be checked
+	 * (and must be completed if the frame is forwarded). */
+	nb->csum_verified = (h->tp_status & TP_STATUS_CSUMNOTREADY) != 0;
 	dev->stats.rx_packets++;
 	dev->stats.rx_bytes += nbuf_len(nb);
 	*out = nb;

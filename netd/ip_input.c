@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "stack.h"
+#include "tcp.h"
 #include "udp.h"
 #include "util.h"
 #include "wire/checksum.h"
@@ -83,6 +84,9 @@ static void ip_deliver_proto(struct stack *st, struct nbuf *nb, const struct ipv
 	case IPPROTO_UDP_:
 		udp_input(st, nb, h);
 		return;
+	case IPPROTO_TCP_:
+		tcp_input(st, nb, h);
+		return;
 	default:
 		if (!ip_dst_is_bcast(st, h->dst))
 			icmp_send_error(st, nb, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0);
@@ -123,6 +127,23 @@ static void ip_decrease_ttl(uint8_t *iph)
 	put_be16(iph + 10, csum_update16(get_be16(iph + 10), old, get_be16(iph + 8)));
 }
 
+/* A datagram with a partial transport checksum (nbuf.csum_verified) gets
+ * its full checksum before it leaves: the next hop will check it. */
+static void ip_complete_csum(struct nbuf *nb, const struct ipv4_hdr *h)
+{
+	size_t off = h->proto == IPPROTO_TCP_ ? 16 : h->proto == IPPROTO_UDP_ ? 6 : 0;
+	size_t len = h->total_len - h->hlen;
+	uint8_t *l4 = nb->data + h->hlen;
+
+	nb->csum_verified = false;
+	if (!off || h->mf || h->frag_off || len < off + 2)
+		return;
+	put_be16(l4 + off, 0);
+	uint16_t c = csum_fold(csum_partial(l4, len, csum_pseudo(h->src, h->dst, h->proto,
+								  (uint16_t)len)));
+	put_be16(l4 + off, h->proto == IPPROTO_UDP_ && c == 0 ? 0xffff : c);
+}
+
 static void ip_forward(struct netif *in, struct nbuf *nb, const struct ipv4_hdr *h)
 {
 	struct stack *st = in->st;
@@ -152,6 +173,8 @@ static void ip_forward(struct netif *in, struct nbuf *nb, const struct ipv4_hdr 
 		st->drops[DROP_NOMEM]++;
 		return;
 	}
+	if (nb->csum_verified)
+		ip_complete_csum(nb, h);
 	ip_decrease_ttl(nb->data);
 	stat_inc(st, STAT_IP_FORW_DATAGRAMS);
 	ip_finish_output(st, nb, rt);
@@ -171,6 +194,9 @@ void ip_icmp_error_deliver(struct stack *st, const uint8_t *quoted, size_t len, 
 	switch (quoted[9]) {
 	case IPPROTO_UDP_:
 		udp_err(st, quoted, len, err, hard);
+		break;
+	case IPPROTO_TCP_:
+		tcp_err(st, quoted, len, type, code, info);
 		break;
 	default:
 		break;

@@ -173,9 +173,10 @@ static void loop_turn_work(struct loop *l, bool *busy)
 	*busy = loop_receive(l);
 	ip_loopback_run(st);
 	stack_run_timers(st);
+	sock_run_ready(st);
 	for (unsigned i = 0; i < st->nifs; i++)
 		netif_flush(st->ifs[i]);
-	*busy |= st->loopback.len > 0;
+	*busy |= st->loopback.len > 0 || st->socks.ready != NULL;
 }
 
 static int loop_wait(struct loop *l, bool busy)

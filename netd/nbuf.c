@@ -49,7 +49,7 @@ static int class_init(struct nbuf_class *c, size_t size, unsigned count, uint8_t
 int nbuf_pool_init(struct nbuf_pool *p, const struct nbuf_pool_config *cfg)
 {
 	memset(p, 0, sizeof(*p));
-	p->nhdrs = cfg->small_count + cfg->large_count * 2 + 64;
+	p->nhdrs = cfg->small_count + cfg->medium_count + cfg->large_count * 2 + 64;
 	p->hdrs = calloc(p->nhdrs, sizeof(*p->hdrs));
 	if (!p->hdrs)
 		return -ENOMEM;
@@ -60,7 +60,9 @@ int nbuf_pool_init(struct nbuf_pool *p, const struct nbuf_pool_config *cfg)
 	p->hdrs_free = p->nhdrs;
 	int err = class_init(&p->cls[0], cfg->small_size, cfg->small_count, 0);
 	if (!err)
-		err = class_init(&p->cls[1], cfg->large_size, cfg->large_count, 1);
+		err = class_init(&p->cls[1], cfg->medium_size, cfg->medium_count, 1);
+	if (!err)
+		err = class_init(&p->cls[2], cfg->large_size, cfg->large_count, 2);
 	if (err)
 		nbuf_pool_destroy(p);
 	return err;
@@ -185,6 +187,7 @@ struct nbuf *nbuf_copy(struct nbuf *nb)
 	memcpy(nbuf_put(c, nbuf_len(nb)), nb->data, nbuf_len(nb));
 	c->ifindex = nb->ifindex;
 	c->pkt_type = nb->pkt_type;
+	c->csum_verified = nb->csum_verified;
 	c->l3_off = nb->l3_off;
 	c->l4_off = nb->l4_off;
 	return c;

@@ -3,7 +3,10 @@
  * head <= data <= tail <= end; headers are pushed in front of the data and
  * pulled off it as the packet moves through the layers. Data areas come from
  * a pool of fixed size classes allocated and pre-faulted at start, so the
- * packet path never calls malloc. A clone shares the data area (reference
+ * packet path never calls malloc: small for a frame, medium for a datagram
+ * of a few fragments, large for a whole 64 KiB datagram. A buffer is
+ * charged to a socket for its whole size, so the classes keep mid-sized
+ * datagrams from holding 64 KiB each. A clone shares the data area (reference
  * counted) with its own head/data/tail, for taps and duplicates that only
  * read. Running out of buffers is a counted event, never a crash.
  *
@@ -19,7 +22,7 @@
 #include <stdint.h>
 
 #define NBUF_HEADROOM 192	/* Ethernet + IPv4 + TCP headers with options, rounded */
-#define NBUF_CLASSES 2
+#define NBUF_CLASSES 3	/* a frame, a mid-sized datagram, a whole 64 KiB one */
 
 enum nbuf_pkt_type {
 	NBUF_HOST,		/* addressed to our MAC */
@@ -44,6 +47,7 @@ struct nbuf {
 	struct nbuf_pool *pool;
 	uint16_t ifindex;	/* interface it arrived on */
 	uint8_t pkt_type;	/* enum nbuf_pkt_type */
+	bool csum_verified;	/* transport checksum partial: made on this host, not checked */
 	uint16_t l3_off;	/* offset of the network header from head */
 	uint16_t l4_off;	/* offset of the transport header from head */
 };
@@ -67,6 +71,8 @@ struct nbuf_pool {
 struct nbuf_pool_config {
 	size_t small_size;	/* bytes per small buffer, e.g. headroom + MTU frame */
 	unsigned small_count;
+	size_t medium_size;	/* bytes per medium buffer: reassembled mid-sized datagrams */
+	unsigned medium_count;
 	size_t large_size;	/* bytes per large buffer: a whole reassembled datagram */
 	unsigned large_count;
 };

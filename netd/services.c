@@ -1,11 +1,15 @@
 /*
  * services.c: the built-in echo, discard and chargen services over the
- * stack's own sockets. Each service is a socket whose wakeup callback
- * does the work when datagrams arrive: echo sends each one back, discard
- * drops it, chargen answers with a datagram of 0 to 512 characters of the
- * rotating pattern of RFC 864. None of them answers a datagram from the
- * port of another such service (or port 0), so two of them can never be
- * made to talk to each other forever.
+ * stack's own sockets, on UDP and TCP. Each service is a socket whose
+ * wakeup callback does the work. On UDP, echo sends each datagram back,
+ * discard drops it, chargen answers with a datagram of 0 to 512
+ * characters of the rotating pattern of RFC 864; none of them answers a
+ * datagram from the port of another such service (or port 0), so two of
+ * them can never be made to talk to each other forever. On TCP, echo
+ * writes back what it reads, reading no more than the send buffer can
+ * take (so a slow reader slows the writer), discard reads and drops,
+ * chargen writes the pattern for as long as the connection stays open;
+ * each closes its side when the peer does.
  */
 #include "config.h"
 
@@ -16,11 +20,13 @@
 #include "log.h"
 #include "services.h"
 #include "stack.h"
+#include "tcp.h"
 #include "util.h"
 
 #define SERVICE_BUF 65536
 #define CHARGEN_LINE 72
 #define CHARGEN_CHARS 95	/* printable ASCII, ' ' to '~' */
+#define CHARGEN_PERIOD (CHARGEN_CHARS * (CHARGEN_LINE + 2))	/* the pattern repeats */
 
 struct service {
 	const char *name;
@@ -28,6 +34,7 @@ struct service {
 	uint16_t port;
 	void (*on_datagram)(struct sock *sk, const uint8_t *data, size_t len,
 			    const struct sock_addr *from);
+	void (*on_stream)(struct sock *sk);
 };
 
 /* Ports whose owners answer datagrams: never answer them. */
@@ -74,10 +81,82 @@ static void chargen_datagram(struct sock *sk, const uint8_t *data, size_t len,
 	sock_sendto(sk, out, n, MSG_DONTWAIT, from);
 }
 
+/* ---- TCP ---- */
+
+/* Echo: copy what arrived back, as far as the send buffer allows. */
+static void echo_stream(struct sock *sk)
+{
+	static uint8_t buf[SERVICE_BUF];
+	ssize_t n;
+	for (;;) {
+		size_t room = tcp_ring_space(&sk->tcp->snd);
+		if (room == 0)
+			return;
+		n = sock_recvfrom(sk, buf, MIN(room, sizeof(buf)), MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		sock_sendto(sk, buf, (size_t)n, MSG_DONTWAIT, NULL);
+	}
+	if (n == 0 || n != -EAGAIN)
+		sock_close(sk);
+}
+
+static void discard_stream(struct sock *sk)
+{
+	static uint8_t buf[SERVICE_BUF];
+	ssize_t n;
+	while ((n = sock_recvfrom(sk, buf, sizeof(buf), MSG_DONTWAIT, NULL)) > 0)
+		;
+	if (n != -EAGAIN)
+		sock_close(sk);
+}
+
+/* Chargen: the pattern, from where the last write stopped (owner_data). */
+static void chargen_stream(struct sock *sk)
+{
+	uint8_t buf[CHARGEN_PERIOD];
+	uint8_t drain[512];
+	ssize_t n;
+	while ((n = sock_recvfrom(sk, drain, sizeof(drain), MSG_DONTWAIT, NULL)) > 0)
+		;
+	if (n != -EAGAIN) {
+		sock_close(sk);
+		return;
+	}
+	for (;;) {
+		size_t at = (size_t)(sk->owner_data % CHARGEN_PERIOD);
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = chargen_byte(at + i);
+		n = sock_sendto(sk, buf, sizeof(buf), MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		sk->owner_data += (uint64_t)n;
+	}
+	if (n != -EAGAIN)
+		sock_close(sk);
+}
+
+static void service_stream_event(struct sock *sk, unsigned events)
+{
+	const struct service *svc = sk->owner;
+	(void)events;
+	svc->on_stream(sk);
+}
+
+static void service_accept(struct sock *l, unsigned events)
+{
+	struct sock *c;
+	(void)events;
+	while (sock_accept(l, &c) == 0) {
+		sock_set_owner(c, service_stream_event, l->owner);
+		service_stream_event(c, EPOLLIN | EPOLLOUT);
+	}
+}
+
 static const struct service services[] = {
-	{"echo", SERVICE_ECHO, 7, echo_datagram},
-	{"discard", SERVICE_DISCARD, 9, discard_datagram},
-	{"chargen", SERVICE_CHARGEN, 19, chargen_datagram},
+	{"echo", SERVICE_ECHO, 7, echo_datagram, echo_stream},
+	{"discard", SERVICE_DISCARD, 9, discard_datagram, discard_stream},
+	{"chargen", SERVICE_CHARGEN, 19, chargen_datagram, chargen_stream},
 };
 
 static void service_readable(struct sock *sk, unsigned events)
@@ -120,20 +199,25 @@ int services_parse(const char *list, unsigned *mask, char *bad, size_t badlen)
 	return rc;
 }
 
-static int service_open(struct stack *st, const struct service *svc)
+static int service_open(struct stack *st, const struct service *svc, int type)
 {
 	struct sock *sk;
 	struct sock_addr any = {.addr = 0, .port = svc->port};
-	int err = sock_create(st, SOCK_DGRAM, 0, 0, &sk);
+	int one = 1;
+	int err = sock_create(st, type, 0, 0, &sk);
 	if (err)
 		return err;
-	sock_set_owner(sk, service_readable, (void *)svc);
+	sock_set_owner(sk, type == SOCK_DGRAM ? service_readable : service_accept, (void *)svc);
+	sock_setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	err = sock_bind(sk, &any);
+	if (!err && type == SOCK_STREAM)
+		err = sock_listen(sk, 128);
 	if (err) {
 		sock_close(sk);
 		return err;
 	}
-	log_info("service %s on udp port %u", svc->name, svc->port);
+	log_info("service %s on %s port %u", svc->name, type == SOCK_DGRAM ? "udp" : "tcp",
+		 svc->port);
 	return 0;
 }
 
@@ -142,7 +226,9 @@ int services_start(struct stack *st, unsigned mask)
 	for (size_t i = 0; i < ARRAY_SIZE(services); i++) {
 		if (!(mask & services[i].bit))
 			continue;
-		int err = service_open(st, &services[i]);
+		int err = service_open(st, &services[i], SOCK_DGRAM);
+		if (!err)
+			err = service_open(st, &services[i], SOCK_STREAM);
 		if (err)
 			return err;
 	}
@@ -154,7 +240,9 @@ void services_stop(struct stack *st)
 	struct sock_table *t = &st->socks;
 	for (unsigned i = 0; i < t->size; i++) {
 		struct sock *sk = &t->socks[i];
-		if (sk->st && sk->wakeup == service_readable)
+		if (sk->st && !sk->closed && (sk->wakeup == service_readable ||
+					      sk->wakeup == service_accept ||
+					      sk->wakeup == service_stream_event))
 			sock_close(sk);
 	}
 }

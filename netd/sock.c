@@ -4,10 +4,11 @@
  * call fails with the errno Linux gives in the same situation; the
  * protocol's half (udp.c) does sending and receiving.
  *
- * Bind conflicts (Linux's udp_lib_lport_inuse): two sockets on one port
- * conflict when their local addresses overlap (equal, or either is the
- * wildcard), unless both set SO_REUSEADDR, or both set SO_REUSEPORT and
- * belong to the same user.
+ * Bind conflicts: two sockets on one port conflict when their local
+ * addresses overlap (equal, or either is the wildcard), unless both set
+ * SO_REUSEADDR (for TCP: and the bound one is not listening, Linux's
+ * inet_csk_bind_conflict), or both set SO_REUSEPORT and belong to the same
+ * user.
  */
 #include "config.h"
 
@@ -20,6 +21,7 @@
 
 #include "sock.h"
 #include "stack.h"
+#include "tcp.h"
 #include "udp.h"
 #include "util.h"
 #include "wire/ipv4.h"
@@ -30,14 +32,69 @@ int sock_table_init(struct sock_table *t, unsigned size)
 {
 	memset(t, 0, sizeof(*t));
 	t->socks = calloc(size, sizeof(*t->socks));
-	if (!t->socks)
+	t->tcp_socks = calloc(size, sizeof(*t->tcp_socks));
+	if (!t->socks || !t->tcp_socks) {
+		free(t->socks);
+		free(t->tcp_socks);
 		return -ENOMEM;
+	}
 	t->size = size;
 	for (unsigned i = size; i-- > 0;) {
 		t->socks[i].free_next = t->free;
 		t->free = &t->socks[i];
+		t->tcp_socks[i].hash_next = t->tcp_free;
+		t->tcp_free = &t->tcp_socks[i];
 	}
 	return 0;
+}
+
+void sock_wake(struct sock *sk, unsigned events)
+{
+	struct sock_table *t = &sk->st->socks;
+	if (!sk->wakeup || sk->closed)
+		return;
+	sk->pending_events |= events;
+	if (sk->on_ready)
+		return;
+	sk->on_ready = true;
+	sk->ready_next = NULL;
+	if (t->ready_tail)
+		t->ready_tail->ready_next = sk;
+	else
+		t->ready = sk;
+	t->ready_tail = sk;
+}
+
+static void ready_unlink(struct sock *sk)
+{
+	struct sock_table *t = &sk->st->socks;
+	struct sock **pp = &t->ready, *prev = NULL;
+	while (*pp && *pp != sk) {
+		prev = *pp;
+		pp = &(*pp)->ready_next;
+	}
+	if (!*pp)
+		return;
+	*pp = sk->ready_next;
+	if (t->ready_tail == sk)
+		t->ready_tail = prev;
+	sk->on_ready = false;
+}
+
+void sock_run_ready(struct stack *st)
+{
+	struct sock_table *t = &st->socks;
+	struct sock *sk;
+	while ((sk = t->ready)) {
+		t->ready = sk->ready_next;
+		if (!t->ready)
+			t->ready_tail = NULL;
+		sk->on_ready = false;
+		unsigned ev = sk->pending_events;
+		sk->pending_events = 0;
+		if (sk->wakeup && !sk->closed)
+			sk->wakeup(sk, ev);
+	}
 }
 
 static bool sock_in_use(const struct sock *sk)
@@ -48,6 +105,10 @@ static bool sock_in_use(const struct sock *sk)
 static void sock_free(struct sock *sk)
 {
 	struct sock_table *t = &sk->st->socks;
+	if (sk->tcp)
+		tcp_destroy(sk->tcp);
+	if (sk->on_ready)
+		ready_unlink(sk);
 	nbuf_queue_purge(&sk->rxq);
 	memset(sk, 0, sizeof(*sk));
 	sk->free_next = t->free;
@@ -64,15 +125,34 @@ void sock_table_destroy(struct sock_table *t)
 		}
 	}
 	free(t->socks);
+	free(t->tcp_socks);
 	t->socks = NULL;
+	t->tcp_socks = NULL;
+}
+
+static int sock_check_type(int type, int *protocol)
+{
+	switch (type) {
+	case SOCK_DGRAM:
+		if (*protocol != 0 && *protocol != IPPROTO_UDP)
+			return -EPROTONOSUPPORT;
+		*protocol = IPPROTO_UDP;
+		return 0;
+	case SOCK_STREAM:
+		if (*protocol != 0 && *protocol != IPPROTO_TCP)
+			return -EPROTONOSUPPORT;
+		*protocol = IPPROTO_TCP;
+		return 0;
+	default:
+		return -ESOCKTNOSUPPORT;
+	}
 }
 
 int sock_create(struct stack *st, int type, int protocol, uid_t uid, struct sock **out)
 {
-	if (type != SOCK_DGRAM)
-		return type == SOCK_STREAM ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
-	if (protocol != 0 && protocol != IPPROTO_UDP)
-		return -EPROTONOSUPPORT;
+	int err = sock_check_type(type, &protocol);
+	if (err)
+		return err;
 	struct sock *sk = st->socks.free;
 	if (!sk)
 		return -ENFILE;
@@ -81,11 +161,15 @@ int sock_create(struct stack *st, int type, int protocol, uid_t uid, struct sock
 	memset(sk, 0, sizeof(*sk));
 	sk->st = st;
 	sk->type = type;
-	sk->protocol = IPPROTO_UDP;
+	sk->protocol = protocol;
 	sk->uid = uid;
 	sk->opts.sndbuf = SOCK_DEFAULT_BUF;
 	sk->opts.rcvbuf = SOCK_DEFAULT_BUF;
 	sk->opts.rcvlowat = 1;
+	if (type == SOCK_STREAM && (err = tcp_create(sk)) < 0) {
+		sock_free(sk);
+		return err;
+	}
 	*out = sk;
 	return 0;
 }
@@ -96,12 +180,6 @@ void sock_set_owner(struct sock *sk, sock_wakeup_fn wakeup, void *owner)
 	sk->owner = owner;
 }
 
-void sock_wake(struct sock *sk, unsigned events)
-{
-	if (sk->wakeup && !sk->closed)
-		sk->wakeup(sk, events);
-}
-
 void sock_report_error(struct sock *sk, int err)
 {
 	sk->err = err;
@@ -110,8 +188,12 @@ void sock_report_error(struct sock *sk, int err)
 
 struct sock_ports *sock_ports_of(struct stack *st, int protocol)
 {
-	(void)protocol;
-	return &st->socks.udp;
+	return protocol == IPPROTO_TCP ? &st->socks.tcp : &st->socks.udp;
+}
+
+static bool sock_listening(const struct sock *sk)
+{
+	return sk->tcp && sk->tcp->state == TCP_LISTEN;
 }
 
 static struct sock **port_bucket(struct sock_ports *p, uint16_t port)
@@ -130,7 +212,7 @@ static bool bind_conflict(const struct sock *sk, uint32_t laddr, uint16_t port)
 	for (; o; o = o->port_next) {
 		if (o == sk || o->lport != port || !addrs_overlap(o->laddr, laddr))
 			continue;
-		if (o->opts.reuseaddr && sk->opts.reuseaddr)
+		if (o->opts.reuseaddr && sk->opts.reuseaddr && !sock_listening(o))
 			continue;
 		if (o->opts.reuseport && sk->opts.reuseport && o->uid == sk->uid)
 			continue;
@@ -139,7 +221,7 @@ static bool bind_conflict(const struct sock *sk, uint32_t laddr, uint16_t port)
 	return false;
 }
 
-static void sock_hash(struct sock *sk, uint32_t laddr, uint16_t port)
+void sock_hash_port(struct sock *sk, uint32_t laddr, uint16_t port)
 {
 	struct sock **b = port_bucket(sock_ports_of(sk->st, sk->protocol), port);
 	sk->laddr = laddr;
@@ -170,7 +252,7 @@ static int sock_pick_port(struct sock *sk, uint32_t laddr)
 	for (unsigned i = 0; i < range; i++) {
 		uint16_t port = (uint16_t)(EPHEMERAL_LOW + (start + i) % range);
 		if (!bind_conflict(sk, laddr, port)) {
-			sock_hash(sk, laddr, port);
+			sock_hash_port(sk, laddr, port);
 			return 0;
 		}
 	}
@@ -202,24 +284,36 @@ int sock_bind(struct sock *sk, const struct sock_addr *a)
 		return -EACCES;
 	if (bind_conflict(sk, a->addr, a->port))
 		return -EADDRINUSE;
-	sock_hash(sk, a->addr, a->port);
+	sock_hash_port(sk, a->addr, a->port);
 	return 0;
+}
+
+int sock_listen(struct sock *sk, int backlog)
+{
+	return sk->tcp ? tcp_listen(sk, backlog) : -EOPNOTSUPP;
+}
+
+int sock_accept(struct sock *sk, struct sock **child)
+{
+	return sk->tcp ? tcp_accept(sk, child) : -EOPNOTSUPP;
 }
 
 int sock_connect(struct sock *sk, const struct sock_addr *a)
 {
+	if (sk->tcp)
+		return a ? tcp_connect(sk, a) : -EAFNOSUPPORT;
 	return udp_connect(sk, a);
 }
 
 ssize_t sock_sendto(struct sock *sk, const void *buf, size_t len, int flags,
 		    const struct sock_addr *dst)
 {
-	return udp_sendto(sk, buf, len, flags, dst);
+	return sk->tcp ? tcp_sendmsg(sk, buf, len, flags) : udp_sendto(sk, buf, len, flags, dst);
 }
 
 ssize_t sock_recvfrom(struct sock *sk, void *buf, size_t len, int flags, struct sock_addr *src)
 {
-	return udp_recvfrom(sk, buf, len, flags, src);
+	return sk->tcp ? tcp_recvmsg(sk, buf, len, flags) : udp_recvfrom(sk, buf, len, flags, src);
 }
 
 /* Linux's inet_shutdown: the bits are set even when it says ENOTCONN, so
@@ -228,6 +322,8 @@ int sock_shutdown(struct sock *sk, int how)
 {
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
+	if (sk->tcp)
+		return tcp_shutdown(sk, how);
 	sk->shut |= (unsigned)how + 1;	/* SHUT_RD 0 -> 1, SHUT_WR 1 -> 2, both -> 3 */
 	sock_wake(sk, sock_poll(sk));
 	return sk->connected ? 0 : -ENOTCONN;
@@ -236,12 +332,25 @@ int sock_shutdown(struct sock *sk, int how)
 void sock_close(struct sock *sk)
 {
 	sk->closed = true;
+	if (sk->tcp) {
+		tcp_close(sk);	/* frees sk when the connection is over */
+		return;
+	}
+	sock_unhash(sk);
+	sock_free(sk);
+}
+
+/* TCP's sockets are freed by tcp_done(), when the connection is over. */
+void sock_release(struct sock *sk)
+{
 	sock_unhash(sk);
 	sock_free(sk);
 }
 
 unsigned sock_poll(const struct sock *sk)
 {
+	if (sk->tcp)
+		return tcp_poll(sk);
 	unsigned ev = EPOLLOUT | EPOLLWRNORM;
 	if (sk->rxq.len)
 		ev |= EPOLLIN | EPOLLRDNORM;
@@ -274,10 +383,14 @@ int sock_ioctl(struct sock *sk, unsigned long req, int *val)
 {
 	switch (req) {
 	case SIOCINQ:
-		*val = udp_next_len(sk);
+		if (sk->tcp && sk->tcp->state == TCP_LISTEN)
+			return -EINVAL;
+		*val = sk->tcp ? (int)sk->tcp->rcv.len : udp_next_len(sk);
 		return 0;
 	case SIOCOUTQ:
-		*val = 0;	/* datagrams leave at once */
+		if (sk->tcp && sk->tcp->state == TCP_LISTEN)
+			return -EINVAL;
+		*val = sk->tcp ? (int)sk->tcp->snd.len : 0;	/* datagrams leave at once */
 		return 0;
 	default:
 		return -ENOTTY;

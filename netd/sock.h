@@ -8,6 +8,9 @@
  * The owner of a socket (a built-in service, or later a client session)
  * learns of readiness changes through its wakeup callback, with the same
  * event bits as epoll (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP).
+ * Wakeups are deferred: protocol code only records the events and queues
+ * the socket; sock_run_ready(), called by the loop after packet processing,
+ * runs the callbacks, so an owner never re-enters a protocol mid-segment.
  *
  * Ports: one table per protocol, with Linux's bind rules for SO_REUSEADDR
  * and SO_REUSEPORT and its ephemeral range. Demultiplexing follows Linux:
@@ -31,6 +34,7 @@
 
 struct stack;
 struct sock;
+struct tcp_sock;
 
 #define SOCK_PORT_BUCKETS 1024
 #define EPHEMERAL_LOW 32768	/* Linux ip_local_port_range */
@@ -52,6 +56,7 @@ struct sock_addr {
 
 struct sock_opts {
 	int sndbuf, rcvbuf;		/* as getsockopt reports them (doubled) */
+	bool sndbuf_locked;		/* set by SO_SNDBUF: no autotuning */
 	bool reuseaddr, reuseport, broadcast, keepalive;
 	bool linger_on;
 	int linger_secs;
@@ -64,12 +69,20 @@ struct sock_ports {
 	struct sock *buckets[SOCK_PORT_BUCKETS];
 };
 
-/* Every socket of a stack: a fixed pool, and the port tables. */
+#define TCP_EHASH_BUCKETS 4096
+
+/* Every socket of a stack: fixed pools, the port tables (bind and
+ * listeners), and TCP's table of connections by 4-tuple. */
 struct sock_table {
 	struct sock *socks;
 	struct sock *free;
 	unsigned size, used;
-	struct sock_ports udp;
+	struct sock_ports udp, tcp;
+	struct tcp_sock *tcp_socks;
+	struct tcp_sock *tcp_free;
+	struct tcp_sock *ehash[TCP_EHASH_BUCKETS];
+	uint64_t isn_key[2];		/* RFC 6528's secret */
+	struct sock *ready, *ready_tail;	/* sockets with events for their owners */
 };
 
 struct sock {
@@ -92,6 +105,11 @@ struct sock {
 	struct nbuf_queue rxq;
 	size_t rx_bytes;		/* buffer bytes charged against rcvbuf */
 	struct sock *free_next;		/* in the pool's free list */
+	struct sock *ready_next;	/* in the ready list */
+	bool on_ready;
+	unsigned pending_events;	/* recorded for the next sock_run_ready */
+	uint64_t owner_data;		/* the owner's own use */
+	struct tcp_sock *tcp;		/* SOCK_STREAM sockets */
 };
 
 #define SOCK_SHUT_RD 1u
@@ -101,13 +119,15 @@ int sock_table_init(struct sock_table *t, unsigned size);
 /* Frees every socket and what it holds; teardown only. */
 void sock_table_destroy(struct sock_table *t);
 
-/* Creates a socket of type SOCK_DGRAM (protocol 0 or IPPROTO_UDP).
- * -EPROTONOSUPPORT, -ESOCKTNOSUPPORT, -ENOMEM. */
+/* Creates a socket: SOCK_DGRAM (UDP) or SOCK_STREAM (TCP); protocol 0 or
+ * the matching one. -EPROTONOSUPPORT, -ESOCKTNOSUPPORT, -ENFILE. */
 int sock_create(struct stack *st, int type, int protocol, uid_t uid, struct sock **out);
 /* Sets the owner's wakeup callback. */
 void sock_set_owner(struct sock *sk, sock_wakeup_fn wakeup, void *owner);
 
 int sock_bind(struct sock *sk, const struct sock_addr *a);
+int sock_listen(struct sock *sk, int backlog);
+int sock_accept(struct sock *sk, struct sock **child);
 /* Connects to a; a NULL a dissolves a datagram socket's association
  * (connect with AF_UNSPEC). */
 int sock_connect(struct sock *sk, const struct sock_addr *a);
@@ -120,6 +140,8 @@ ssize_t sock_recvfrom(struct sock *sk, void *buf, size_t len, int flags, struct 
 int sock_shutdown(struct sock *sk, int how);
 /* Releases the socket; the stack frees it when the protocol is done. */
 void sock_close(struct sock *sk);
+/* Frees a socket nobody holds any more (TCP's, when its connection ends). */
+void sock_release(struct sock *sk);
 
 int sock_setsockopt(struct sock *sk, int level, int name, const void *val, socklen_t len);
 int sock_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *len);
@@ -130,11 +152,16 @@ int sock_ioctl(struct sock *sk, unsigned long req, int *val);
 /* The epoll events that hold now. */
 unsigned sock_poll(const struct sock *sk);
 
-/* For the protocols. */
+/* Runs the owners' callbacks of the sockets with recorded events. */
+void sock_run_ready(struct stack *st);
+
+/* For the protocols: records events for the owner. */
 void sock_wake(struct sock *sk, unsigned events);
 /* Sets the pending error and wakes the owner with EPOLLERR. */
 void sock_report_error(struct sock *sk, int err);
 struct sock_ports *sock_ports_of(struct stack *st, int protocol);
+/* Puts sk on port in the bind table without checks (a child of a listener). */
+void sock_hash_port(struct sock *sk, uint32_t laddr, uint16_t port);
 /* Picks and binds a free ephemeral port (autobind). */
 int sock_autobind(struct sock *sk);
 void sock_unhash(struct sock *sk);

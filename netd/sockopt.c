@@ -13,6 +13,7 @@
 
 #include "sock.h"
 #include "stack.h"
+#include "tcp.h"
 #include "util.h"
 
 static int opt_int(const void *val, socklen_t len, int *out)
@@ -54,8 +55,15 @@ static int set_socket_opt(struct sock *sk, int name, const void *val, socklen_t 
 	case SO_REUSEADDR: sk->opts.reuseaddr = v != 0; return 0;
 	case SO_REUSEPORT: sk->opts.reuseport = v != 0; return 0;
 	case SO_BROADCAST: sk->opts.broadcast = v != 0; return 0;
-	case SO_KEEPALIVE: sk->opts.keepalive = v != 0; return 0;
-	case SO_SNDBUF: sk->opts.sndbuf = buf_size(v, SOCK_MIN_SNDBUF, SOCK_WMEM_MAX); return 0;
+	case SO_KEEPALIVE:
+		sk->opts.keepalive = v != 0;
+		if (sk->tcp)
+			tcp_reset_keepalive(sk->tcp);
+		return 0;
+	case SO_SNDBUF:
+		sk->opts.sndbuf = buf_size(v, SOCK_MIN_SNDBUF, SOCK_WMEM_MAX);
+		sk->opts.sndbuf_locked = true;
+		return 0;
 	case SO_RCVBUF: sk->opts.rcvbuf = buf_size(v, SOCK_MIN_RCVBUF, SOCK_RMEM_MAX); return 0;
 	case SO_RCVLOWAT: sk->opts.rcvlowat = v ? MAX(v, 1) : 1; return 0;
 	default: return -ENOPROTOOPT;
@@ -89,6 +97,7 @@ int sock_setsockopt(struct sock *sk, int level, int name, const void *val, sockl
 	switch (level) {
 	case SOL_SOCKET: return set_socket_opt(sk, name, val, len);
 	case IPPROTO_IP: return set_ip_opt(sk, name, val, len);
+	case IPPROTO_TCP: return sk->tcp ? tcp_setsockopt(sk, name, val, len) : -ENOPROTOOPT;
 	default: return -ENOPROTOOPT;
 	}
 }
@@ -125,7 +134,7 @@ static int get_socket_opt(struct sock *sk, int name, void *val, socklen_t *len)
 	case SO_TYPE: return put_int(val, len, sk->type);
 	case SO_PROTOCOL: return put_int(val, len, sk->protocol);
 	case SO_DOMAIN: return put_int(val, len, AF_INET);
-	case SO_ACCEPTCONN: return put_int(val, len, 0);
+	case SO_ACCEPTCONN: return put_int(val, len, sk->tcp && sk->tcp->state == TCP_LISTEN);
 	case SO_LINGER: return get_linger(sk, val, len);
 	case SO_ERROR:
 		err = sk->err;
@@ -149,6 +158,7 @@ int sock_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *
 	switch (level) {
 	case SOL_SOCKET: return get_socket_opt(sk, name, val, len);
 	case IPPROTO_IP: return get_ip_opt(sk, name, val, len);
+	case IPPROTO_TCP: return sk->tcp ? tcp_getsockopt(sk, name, val, len) : -ENOPROTOOPT;
 	default: return -ENOPROTOOPT;
 	}
 }

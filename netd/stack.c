@@ -37,6 +37,7 @@ void stack_params_default(struct stack_params *p)
 	p->max_routes = 256;
 	p->max_sockets = 4096;
 	p->pool_small = 8192;
+	p->pool_medium = 1024;
 	p->pool_large = 96;
 	p->max_mtu = 1500;
 	p->seed = 0;
@@ -47,6 +48,8 @@ static struct nbuf_pool_config pool_config(const struct stack_params *p)
 	struct nbuf_pool_config c = {
 		.small_size = ALIGN_UP(NBUF_HEADROOM + ETH_HLEN + 4 + p->max_mtu, 64),
 		.small_count = p->pool_small,
+		.medium_size = ALIGN_UP(NBUF_HEADROOM + ETH_HLEN + 8192, 64),
+		.medium_count = p->pool_medium,
 		.large_size = ALIGN_UP(NBUF_HEADROOM + ETH_HLEN + IPV4_MAX_LEN, 64),
 		.large_count = p->pool_large,
 	};

@@ -56,6 +56,23 @@
 	X(TCP_HDRLEN,		"TCP data offset below 20 or beyond the segment") \
 	X(TCP_CSUM,		"TCP checksum wrong") \
 	X(TCP_OPTIONS,		"TCP option length overruns the header") \
+	X(TCP_NOT_UNICAST,	"TCP segment to a broadcast or multicast address") \
+	X(TCP_NO_SOCKET,	"no connection or listener for the TCP segment") \
+	X(TCP_FLAGS,		"TCP flags not valid in the connection's state") \
+	X(TCP_OUT_OF_WINDOW,	"TCP segment outside the receive window") \
+	X(TCP_PAWS,		"TCP timestamp older than TS.Recent (PAWS, RFC 7323)") \
+	X(TCP_CHALLENGE,	"TCP RST or SYN answered with a challenge ACK (RFC 5961)") \
+	X(TCP_ACK_UNSENT,	"TCP ACK for data never sent") \
+	X(TCP_ACK_TOO_OLD,	"TCP ACK below SND.UNA by more than the peer's window (RFC 5961 5.2)") \
+	X(TCP_ZERO_WINDOW,	"TCP data while the receive window was closed") \
+	X(TCP_RCVBUF,		"TCP receive buffer full") \
+	X(TCP_OFO_DUPLICATE,	"TCP out-of-order data already queued") \
+	X(TCP_OFO_FULL,		"TCP out-of-order queue full") \
+	X(TCP_DATA_AFTER_FIN,	"TCP data after the peer's FIN") \
+	X(TCP_DATA_AFTER_CLOSE,	"TCP data after the application closed: connection reset") \
+	X(TCP_LISTEN_OVERFLOW,	"TCP SYN dropped: accept queue full") \
+	X(TCP_NO_CHILD,		"TCP SYN or cookie ACK dropped: no socket free") \
+	X(TCP_COOKIE,		"TCP ACK to a listener without a valid SYN cookie") \
 	X(FILTER,		"refused by a filter hook") \
 	X(DEV_TX_FULL,		"device transmit queue full") \
 	X(DEV_TX_ERROR,		"device write failed") \
@@ -76,7 +93,14 @@ enum drop_reason {
 	X(IP_REASM_REQDS) X(IP_REASM_OKS) X(IP_FRAG_OKS) X(IP_FRAG_CREATES) \
 	X(ICMP_IN_MSGS) X(ICMP_IN_ECHOS) X(ICMP_IN_ERRORS) \
 	X(ICMP_OUT_MSGS) X(ICMP_OUT_ECHO_REPS) X(ICMP_OUT_ERROR_MSGS) X(ICMP_RATELIMITED) \
-	X(UDP_IN_DATAGRAMS) X(UDP_OUT_DATAGRAMS) X(UDP_NO_PORTS) X(UDP_IN_ERRORS)
+	X(UDP_IN_DATAGRAMS) X(UDP_OUT_DATAGRAMS) X(UDP_NO_PORTS) X(UDP_IN_ERRORS) \
+	X(TCP_ACTIVE_OPENS) X(TCP_PASSIVE_OPENS) X(TCP_ATTEMPT_FAILS) X(TCP_ESTAB_RESETS) \
+	X(TCP_IN_SEGS) X(TCP_OUT_SEGS) X(TCP_RETRANS_SEGS) X(TCP_IN_ERRS) X(TCP_OUT_RSTS) \
+	X(TCP_TIMEOUTS) X(TCP_FAST_RETRANS) X(TCP_SACK_RECOVERY) X(TCP_DELAYED_ACKS) \
+	X(TCP_CHALLENGE_ACKS) X(TCP_ACKS_RATELIMITED) X(TCP_WINDOW_PROBES) \
+	X(TCP_KEEPALIVE_PROBES) X(TCP_ABORT_ON_TIMEOUT) X(TCP_ABORT_ON_DATA) \
+	X(TCP_SYNCOOKIES_SENT) X(TCP_SYNCOOKIES_RECV) X(TCP_SYNCOOKIES_FAILED) \
+	X(TCP_PMTU_REDUCED) X(TCP_OUT_OF_WINDOW_ICMPS)
 
 enum stat_counter {
 #define X(name) STAT_##name,

@@ -80,11 +80,15 @@ void harness_teardown(struct harness *h)
 	nbuf_pool_destroy(&h->peer_pool);
 }
 
+/* What a loop turn does, until nothing is left to do: receive, loopback,
+ * owners' callbacks, transmit. */
 static void harness_settle(struct harness *h)
 {
-	while (h->st->loopback.len || h->nif->dev->ops->rx_pending(h->nif->dev)) {
+	while (h->st->loopback.len || h->nif->dev->ops->rx_pending(h->nif->dev) ||
+	       h->st->socks.ready) {
 		netif_poll(h->nif, 1024);
 		ip_loopback_run(h->st);
+		sock_run_ready(h->st);
 	}
 	netif_flush(h->nif);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "netd/wire/checksum.h"
+#include "netd/wire/udp.h"
 #include "tests/harness.h"
 
 #define LAN2_ADDR IPV4(192, 168, 1, 1)
@@ -178,6 +179,31 @@ START_TEST(forward_hook_can_drop)
 }
 END_TEST
 
+START_TEST(partial_checksum_completed_when_forwarded)
+{
+	struct frame in;
+	struct ipv4_hdr fh;
+	struct udp_hdr uh;
+	uint8_t dgram[UDP_HLEN + 4] = {0x13, 0x88, 0x00, 0x35, 0, UDP_HLEN + 4, 0xab, 0xcd,
+				       'd', 'a', 't', 'a'};	/* 0xabcd: a partial sum */
+	struct ipv4_hdr ih = {.ttl = 64, .proto = IPPROTO_UDP_, .src = H_PEER_IP, .dst = LAN2_HOST};
+	size_t n = build_ipv4(&in, h_our_mac, &ih, dgram, sizeof(dgram));
+	struct nbuf *nb = nbuf_alloc(&h.st->pool, NETDEV_RX_HEADROOM + n);
+	nbuf_reserve(nb, NETDEV_RX_HEADROOM);
+	memcpy(nbuf_put(nb, n), in.b, n);
+	nb->csum_verified = true;
+	netif_receive(h.nif, nb);
+	answer_arp_on_lan2();
+	nb = take2();
+	ck_assert_ptr_nonnull(nb);
+	ck_assert_int_eq(ipv4_parse(nb->data + ETH_HLEN, nbuf_len(nb) - ETH_HLEN, &fh), 0);
+	ck_assert_int_eq(udp_parse(nb->data + ETH_HLEN + IPV4_HLEN, sizeof(dgram), fh.src, fh.dst,
+				   &uh), 0);
+	ck_assert_uint_ne(uh.csum, 0xabcd);
+	nbuf_free(nb);
+}
+END_TEST
+
 static void setup_small_mtu(void)
 {
 	setup_with(true, 1000);
@@ -248,6 +274,7 @@ int main(void)
 	tcase_add_test(tc, ttl_one_gets_time_exceeded);
 	tcase_add_test(tc, no_route_gets_net_unreachable);
 	tcase_add_test(tc, forward_hook_can_drop);
+	tcase_add_test(tc, partial_checksum_completed_when_forwarded);
 	suite_add_tcase(s, tc);
 	TCase *mtu = tcase_create("mtu");
 	tcase_add_checked_fixture(mtu, setup_small_mtu, teardown);

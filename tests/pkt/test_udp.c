@@ -114,6 +114,31 @@ START_TEST(zero_checksum_accepted_bad_checksum_dropped)
 }
 END_TEST
 
+/* What the packet driver hands up for a frame this host's kernel sent
+ * with its checksum left for offload. */
+static void receive_partial_csum(const struct frame *f)
+{
+	struct nbuf *nb = nbuf_alloc(&h.st->pool, NETDEV_RX_HEADROOM + f->len);
+	nbuf_reserve(nb, NETDEV_RX_HEADROOM);
+	memcpy(nbuf_put(nb, f->len), f->b, f->len);
+	nb->csum_verified = true;
+	netif_receive(h.nif, nb);
+	sock_run_ready(h.st);
+}
+
+START_TEST(partial_checksum_from_this_host_trusted)
+{
+	struct sock *sk = bound(0, 5000);
+	struct frame f;
+	size_t n = build_udp(&f, H_OUR_IP, 4000, 5000, "local", 5, false);
+	put_be16(f.b + ETH_HLEN + IPV4_HLEN + 6, 0x1234);	/* a partial sum */
+	f.len = n;
+	receive_partial_csum(&f);
+	expect_recv(sk, "local", 4000);
+	ck_assert_uint_eq(h.st->drops[DROP_UDP_CSUM], 0);
+}
+END_TEST
+
 START_TEST(length_field_checked_and_honoured)
 {
 	struct sock *sk = bound(0, 5000);
@@ -432,6 +457,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, delivered_with_source_and_wakeup);
 	tcase_add_test(tc, zero_checksum_accepted_bad_checksum_dropped);
+	tcase_add_test(tc, partial_checksum_from_this_host_trusted);
 	tcase_add_test(tc, length_field_checked_and_honoured);
 	tcase_add_test(tc, closed_port_gets_port_unreachable);
 	tcase_add_test(tc, most_specific_socket_wins);

@@ -501,6 +501,7 @@ START_TEST(test_reasm_pool_dry)
 	struct stack_params p;
 	stack_params_default(&p);
 	p.pool_small = 8;
+	p.pool_medium = 0;
 	p.pool_large = 0;	/* nothing can hold the whole datagram */
 	struct stack *st = stack_new(&p);
 
@@ -699,6 +700,7 @@ START_TEST(test_fragment_pool_dry)
 	struct stack_params p;
 	stack_params_default(&p);
 	p.pool_small = 4;
+	p.pool_medium = 0;
 	p.pool_large = 2;
 	struct stack *st = stack_new(&p);
 	struct nbuf_queue out = { 0 };
