@@ -98,14 +98,15 @@ static void sim_send(struct sim *s)
 	static uint8_t chunk[SIM_CHUNK];
 	while (s->sent < s->total) {
 		size_t want = (size_t)MIN((uint64_t)sizeof(chunk), s->total - s->sent);
-		for (size_t i = 0; i < want; i++)
+		for (size_t i = 0; i < want && !s->unchecked; i++)
 			chunk[i] = stream_byte(s->sent + i);
 		ssize_t n = sock_sendto(s->tx, chunk, want, MSG_DONTWAIT, NULL);
 		if (n <= 0) {
 			ck_assert_int_eq(n, -EAGAIN);
 			return;
 		}
-		s->tx_hash = fnv(s->tx_hash, chunk, (size_t)n);
+		if (!s->unchecked)
+			s->tx_hash = fnv(s->tx_hash, chunk, (size_t)n);
 		s->sent += (uint64_t)n;
 	}
 	if (!s->tx_closed) {
@@ -121,7 +122,8 @@ static void sim_receive(struct sim *s)
 		return;
 	ssize_t n;
 	while ((n = sock_recvfrom(s->rx, buf, sizeof(buf), MSG_DONTWAIT, NULL)) > 0) {
-		s->rx_hash = fnv(s->rx_hash, buf, (size_t)n);
+		if (!s->unchecked)
+			s->rx_hash = fnv(s->rx_hash, buf, (size_t)n);
 		s->received += (uint64_t)n;
 	}
 	if (n == 0)

@@ -24,6 +24,7 @@ struct sim {
 	uint64_t total, sent, received;
 	uint64_t tx_hash, rx_hash;
 	bool tx_closed, rx_eof;
+	bool unchecked;			/* send zeros, hash nothing: to time the stack alone */
 };
 
 /* Builds both stacks and the wire; fa and fb (may be NULL) are the faults
