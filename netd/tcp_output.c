@@ -479,7 +479,7 @@ void tcp_engine_reset(struct tcp_sock *tp)
 	tp->rto_us = TCP_TIMEOUT_INIT_US;
 	tp->rtt_time = 0;
 	tp->backoff = 0;
-	tp->retransmits = 0;
+	tp->retransmits = tp->total_retrans = 0;
 	tp->retrans_stamp = 0;
 	tp->zero_window_probes = tp->keep_probes = 0;
 	nbuf_queue_purge(&tp->ooo);

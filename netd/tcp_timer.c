@@ -108,15 +108,16 @@ static void tcp_give_up(struct tcp_sock *tp)
 	tcp_reset_connection(tp, tp->soft_err ? tp->soft_err : ETIMEDOUT);
 }
 
-/* RFC 6298 5.5-5.6 and RFC 5681 3.1: after a timeout, cwnd is one segment
- * (ssthresh is lowered only by the first timeout of a series, as Linux
- * does), recovery ends, and everything from SND.UNA is sent again. */
+/* RFC 6298 5.5-5.6 and RFC 5681 3.1: after a timeout, cwnd is one segment,
+ * recovery ends, and everything from SND.UNA is sent again. As Linux does,
+ * ssthresh is lowered only by the first timeout of a series, and not when
+ * fast recovery already lowered it. */
 static void tcp_enter_loss(struct tcp_sock *tp, uint64_t now)
 {
 	tp->rtt_time = 0;
 	if (!tp->syn_acked)
 		return;
-	if (!tp->retransmits)
+	if (!tp->retransmits && !tp->in_recovery)
 		tcp_cc_on_rto(&tp->cc, now);
 	else
 		tp->cc.cwnd = 1;

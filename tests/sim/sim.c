@@ -71,6 +71,14 @@ static bool sim_turn(struct sim_host *h)
 	return busy;
 }
 
+/* One loop turn of each host; true if either did anything. */
+static bool sim_turns(struct sim *s)
+{
+	bool a = sim_turn(&s->a);
+	bool b = sim_turn(&s->b);
+	return a || b;
+}
+
 static void sim_tick(struct sim *s)
 {
 	clock_set(&s->a.st->clock, s->a.st->clock.now + MSEC(1));
@@ -151,7 +159,7 @@ void sim_transfer(struct sim *s, unsigned limit_s)
 {
 	uint64_t limit = SEC(limit_s);
 	while (!s->rx_eof && s->a.st->clock.now < limit) {
-		bool busy = sim_turn(&s->a) | sim_turn(&s->b);
+		bool busy = sim_turns(s);
 		if (s->tx->tcp->state == TCP_ESTABLISHED || s->tx->tcp->state == TCP_CLOSE_WAIT ||
 		    s->tx->tcp->state == TCP_FIN_WAIT1 || s->tx->tcp->state == TCP_FIN_WAIT2)
 			sim_send(s);
@@ -167,7 +175,7 @@ void sim_finish(struct sim *s)
 	sock_close(s->tx);
 	sock_close(s->listener);
 	for (unsigned ms = 0; ms < 130000; ms++) {	/* FIN exchange, TIME_WAIT */
-		while (sim_turn(&s->a) | sim_turn(&s->b))
+		while (sim_turns(s))
 			;
 		sim_tick(s);
 	}
