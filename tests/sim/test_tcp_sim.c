@@ -56,24 +56,24 @@ START_TEST(loss_1pct_100mb)
 }
 END_TEST
 
-START_TEST(loss_reorder_dup_5pct)
+START_TEST(loss_reorder_dup_5pct_100mb)
 {
 	struct fault_config fc = faults(0.05, 0.02, 0.05, 0, 2);
-	sim_case(&fc, 20 * MB, 3600);
+	sim_case(&fc, 100 * MB, 3600);
 }
 END_TEST
 
-START_TEST(loss_10pct)
+START_TEST(loss_10pct_100mb)
 {
 	struct fault_config fc = faults(0.10, 0, 0, 0, 3);
-	sim_case(&fc, 10 * MB, 7200);
+	sim_case(&fc, 100 * MB, 36000);
 }
 END_TEST
 
-START_TEST(corruption_1pct)
+START_TEST(corruption_1pct_100mb)
 {
 	struct fault_config fc = faults(0, 0, 0, 0.01, 4);
-	sim_case(&fc, 20 * MB, 3600);
+	sim_case(&fc, 100 * MB, 3600);
 }
 END_TEST
 
@@ -81,12 +81,12 @@ int main(void)
 {
 	Suite *s = suite_create("tcp_sim");
 	TCase *tc = tcase_create("transfer");
-	tcase_set_timeout(tc, 300);
+	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, clean_link_100mb);
 	tcase_add_test(tc, loss_1pct_100mb);
-	tcase_add_test(tc, loss_reorder_dup_5pct);
-	tcase_add_test(tc, loss_10pct);
-	tcase_add_test(tc, corruption_1pct);
+	tcase_add_test(tc, loss_reorder_dup_5pct_100mb);
+	tcase_add_test(tc, loss_10pct_100mb);
+	tcase_add_test(tc, corruption_1pct_100mb);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
