@@ -90,6 +90,7 @@ struct unit {
 };
 
 static const struct unit time_units[] = { { "ms", 1 }, { "s", 1000 }, { NULL, 0 } };
+static const struct unit us_units[] = { { "us", 1 }, { "ms", 1000 }, { NULL, 0 } };
 static const struct unit size_units[] = {
 	{ "", 1 }, { "k", 1024 }, { "K", 1024 }, { "M", 1024 * 1024 }, { NULL, 0 }
 };
@@ -776,6 +777,17 @@ static int kw_buffers(struct reader *r, int argc, char **argv, char *err, size_t
 	return 0;
 }
 
+static int kw_busy_poll(struct reader *r, int argc, char **argv, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_unit_value(argv[1], us_units, "duration", "50us or 0us", 0, 10000, "busy-poll",
+			     &v, err, errlen) < 0)
+		return -1;
+	r->c->params.busy_poll_us = (unsigned)v;
+	return 0;
+}
+
 static int kw_services(struct reader *r, int argc, char **argv, char *err, size_t errlen)
 {
 	if (argc < 2) {
@@ -809,6 +821,7 @@ static const struct keyword keywords[] = {
 	{ "reassembly-memory", IN_TOP, 1, "reassembly-memory SIZE", kw_reasm_memory },
 	{ "buffers", IN_TOP, 1, "buffers N", kw_buffers },
 	{ "services", IN_TOP, -1, "services NAME...", kw_services },
+	{ "busy-poll", IN_TOP, 1, "busy-poll DURATION", kw_busy_poll },
 };
 
 /* Levenshtein distance, for "did you mean"; large when b is long. */

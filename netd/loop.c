@@ -159,10 +159,25 @@ static bool loop_receive(struct loop *l)
 		bool pending = dev->ops->rx_pending && dev->ops->rx_pending(dev);
 		if (!nif->rx_ready && !pending)
 			continue;
-		nif->rx_ready = netif_poll(nif, LOOP_RX_BUDGET) == LOOP_RX_BUDGET;
+		unsigned n = netif_poll(nif, LOOP_RX_BUDGET);
+		if (n)
+			l->last_rx = l->st->clock.now;
+		nif->rx_ready = n == LOOP_RX_BUDGET;
 		more |= nif->rx_ready || (dev->ops->rx_pending && dev->ops->rx_pending(dev));
 	}
 	return more;
+}
+
+/* Spin, then sleep: shortly after a frame, read every device again next
+ * turn instead of waiting to be woken. True while spinning. */
+static bool loop_spin(struct loop *l)
+{
+	uint64_t window = l->st->params.busy_poll_us * NSEC_PER_USEC;
+	if (!window || l->st->clock.now - l->last_rx >= window)
+		return false;
+	for (unsigned i = 0; i < l->st->nifs; i++)
+		l->st->ifs[i]->rx_ready = true;
+	return true;
 }
 
 static void loop_turn_work(struct loop *l, bool *busy)
@@ -177,6 +192,7 @@ static void loop_turn_work(struct loop *l, bool *busy)
 	for (unsigned i = 0; i < st->nifs; i++)
 		netif_flush(st->ifs[i]);
 	*busy |= st->loopback.len > 0 || st->socks.ready != NULL;
+	*busy = loop_spin(l) || *busy;
 }
 
 static int loop_wait(struct loop *l, bool busy)

@@ -3,7 +3,9 @@
  * read a batch from every device that has frames, deliver loopback
  * datagrams, fire due timers, flush every transmit batch, then one
  * io_uring_enter that submits the writes and waits for device readiness,
- * write completions, signals or the next timer.
+ * write completions, signals or the next timer. For busy_poll_us after
+ * the last received frame the loop does not sleep but keeps reading its
+ * devices (spin, then sleep): back-to-back traffic never pays a wake-up.
  */
 #ifndef NETD_LOOP_H
 #define NETD_LOOP_H
@@ -19,6 +21,7 @@ struct loop {
 	int sigfd;
 	bool stop;
 	bool dump_stats;
+	uint64_t last_rx;	/* when a frame last arrived */
 };
 
 /* 0 or -errno. Blocks SIGTERM, SIGINT, SIGHUP and SIGUSR1 and takes them

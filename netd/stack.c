@@ -36,6 +36,7 @@ void stack_params_default(struct stack_params *p)
 	p->reasm_mem_limit = 4u << 20;
 	p->max_routes = 256;
 	p->max_sockets = 4096;
+	p->busy_poll_us = 50;
 	p->pool_small = 8192;
 	p->pool_medium = 1024;
 	p->pool_large = 96;

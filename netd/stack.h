@@ -43,6 +43,7 @@ struct stack_params {
 	size_t reasm_mem_limit;
 	unsigned max_routes;
 	unsigned max_sockets;
+	unsigned busy_poll_us;		/* keep polling devices this long after a frame */
 	unsigned pool_small, pool_medium, pool_large;	/* buffer counts */
 	unsigned max_mtu;		/* sizes the small buffers */
 	uint64_t seed;			/* 0: from the kernel's entropy */

@@ -57,7 +57,7 @@
 	X(TCP_CSUM,		"TCP checksum wrong") \
 	X(TCP_OPTIONS,		"TCP option length overruns the header") \
 	X(TCP_NOT_UNICAST,	"TCP segment to a broadcast or multicast address") \
-	X(TCP_NO_SOCKET,	"no connection or listener for the TCP segment") \
+	X(TCP_NO_SOCKET,	"no connection for the TCP segment") \
 	X(TCP_FLAGS,		"TCP flags not valid in the connection's state") \
 	X(TCP_OUT_OF_WINDOW,	"TCP segment outside the receive window") \
 	X(TCP_PAWS,		"TCP timestamp older than TS.Recent (PAWS, RFC 7323)") \

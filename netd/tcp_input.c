@@ -430,14 +430,15 @@ static int tcp_listen_syn(struct tcp_sock *l, struct tcp_seg *seg)
 	return SEG_DONE;
 }
 
-/* RFC 9293 3.10.7.2 with Linux's answers: a RST is ignored; an ACK draws a
- * RST unless it returns a valid SYN cookie; a SYN with FIN is dropped. */
+/* RFC 9293 3.10.7.2 with Linux's answers: a RST (for a connection that
+ * is gone) is ignored; an ACK draws a RST unless it returns a valid SYN
+ * cookie; a SYN with FIN is dropped. */
 static int tcp_listen_input(struct tcp_sock *l, struct tcp_seg *seg)
 {
 	uint8_t f = seg->th.flags;
 
 	if (f & TCP_RST)
-		return DROP_TCP_FLAGS;
+		return DROP_TCP_NO_SOCKET;
 	if (f & TCP_ACK) {
 		if (!(f & TCP_SYN) && tcp_cookies_recent(l))
 			return tcp_cookie_ack(l, seg);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "netd/conf.h"
+#include "netd/services.h"
 #include "netd/log.h"
 #include "netd/wire/ipv4.h"
 
@@ -191,6 +192,27 @@ START_TEST(test_file_globals)
 	ck_assert_uint_eq(c.params.reasm_mem_limit, 8u << 20);
 	ck_assert_uint_eq(c.params.pool_small, 4096);
 	ck_assert_int_eq(conf_finish(&c, err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(test_busy_poll_and_services)
+{
+	static struct netd_config c;
+
+	load_ok(&c, "busy-poll 20us\nservices echo chargen\n");
+	ck_assert_uint_eq(c.params.busy_poll_us, 20);
+	ck_assert_uint_eq(c.services, SERVICE_ECHO | SERVICE_CHARGEN);
+	load_ok(&c, "busy-poll 2ms\nservices discard,echo\n");
+	ck_assert_uint_eq(c.params.busy_poll_us, 2000);
+	ck_assert_uint_eq(c.services, SERVICE_ECHO | SERVICE_DISCARD);
+	load_ok(&c, "busy-poll 0us\n");
+	ck_assert_uint_eq(c.params.busy_poll_us, 0);
+	load_fails("busy-poll 20ms\n", 1,
+		   "expected a duration from 0ms to 10ms for busy-poll, got '20ms'");
+	load_fails("busy-poll soon\n", 1,
+		   "expected a duration such as 50us or 0us for busy-poll, got 'soon'");
+	load_fails("services echo daytime\n", 1,
+		   "unknown service 'daytime': expected echo, discard or chargen");
 }
 END_TEST
 
@@ -794,6 +816,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(file, test_file_fault);
 	tcase_add_test(file, test_file_globals);
 	tcase_add_test(file, test_file_values);
+	tcase_add_test(file, test_busy_poll_and_services);
 	tcase_add_test(file, test_file_comments_only);
 	tcase_add_test(file, test_file_capture_relative);
 	tcase_add_test(file, test_file_fault_accumulates);
