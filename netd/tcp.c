@@ -235,13 +235,23 @@ static void queue_remove(struct tcp_sock **head, struct tcp_sock *child)
 	child->accept_next = NULL;
 }
 
+static bool queue_holds(const struct tcp_sock *head, const struct tcp_sock *child)
+{
+	for (; head; head = head->accept_next)
+		if (head == child)
+			return true;
+	return false;
+}
+
+/* Takes a child off whichever queue of its listener holds it: by
+ * membership, never by state (tcp_done has moved the state on already). */
 static void tcp_listener_unlink(struct tcp_sock *child)
 {
 	struct tcp_sock *l = child->listener;
-	if (child->state == TCP_SYN_RECV || l->syn_queue == child) {
+	if (queue_holds(l->syn_queue, child)) {
 		queue_remove(&l->syn_queue, child);
 		l->syn_qlen--;
-	} else {
+	} else if (queue_holds(l->accept_queue, child)) {
 		queue_remove(&l->accept_queue, child);
 		l->accept_tail = NULL;
 		for (struct tcp_sock *c = l->accept_queue; c; c = c->accept_next)
@@ -588,6 +598,10 @@ void tcp_close(struct sock *sk)
 		tcp_done(tp);
 		return;
 	}
+	/* Our FIN is out already (shutdown): an orphan in FIN_WAIT2 gets
+	 * Linux's tcp_fin_timeout, or it would wait for the peer forever. */
+	if (tp->state == TCP_FIN_WAIT2)
+		tcp_reset_keepalive(tp);
 	tcp_send_fin(tp);
 }
 

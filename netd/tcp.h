@@ -86,6 +86,7 @@ enum tcp_state {
 #define TCP_SCOREBOARD 16		/* SACKed ranges remembered */
 /* The engine's (tcp_input.c, tcp_output.c, tcp_timer.c), Linux's values. */
 #define TCP_TIMEOUT_FALLBACK_US 3000000u	/* RFC 6298 5.7: no RTT sample from the handshake */
+#define TCP_TIMEOUT_MIN_US 2000u	/* added to a loss probe's 2 * SRTT (RFC 8985 7.2) */
 #define TCP_DUPTHRESH 3			/* RFC 5681 3.2, RFC 6675 DupThresh */
 #define TCP_MAX_QUICKACKS 16		/* ACKs sent at once when data starts */
 #define TCP_FIN_TIMEOUT_NS (60ULL * 1000000000ULL)	/* orphan in FIN_WAIT2 */
@@ -207,6 +208,9 @@ struct tcp_sock {
 	bool got_data;			/* data arrived: the delayed-ACK engine runs */
 	bool pingpong;			/* interactive: ACKs wait to ride on replies */
 	bool probe_timer;		/* rto_timer runs as the persist timer */
+	bool tlp_timer;			/* rto_timer runs as the loss probe timer (RFC 8985) */
+	bool tlp_retrans;		/* the loss probe sent was a retransmission */
+	uint32_t tlp_high_seq;		/* SND.MAX when the loss probe went; 0: none out */
 	bool cwnd_limited;		/* the last send stopped at the congestion window */
 	bool cookies_sent;		/* listener: SYN cookies went out (at synq_overflow) */
 	uint8_t quickacks;		/* ACKs still sent at once (Linux's quickack) */
@@ -215,9 +219,14 @@ struct tcp_sock {
 	uint32_t snd_sml;		/* end of the last small segment sent (Minshall) */
 	int soft_err;			/* ICMP error while connected, reported on timeout */
 	uint64_t last_ack_recv;		/* last acceptable ACK, for keepalive */
-	uint64_t rto_stamp;		/* when the retransmission timer was last armed */
+	uint64_t rto_stamp;		/* about when the oldest unacknowledged data went out */
 	uint64_t oow_ack_time;		/* last challenge or out-of-window ACK, + 1 */
 	uint64_t synq_overflow;		/* listener: when its SYN queue last overflowed */
+	uint64_t bytes_acked;		/* SND.UNA's progress, for RFC 5961 5.2 (Linux's) */
+	uint32_t rexmit_mark;		/* SND.MAX when SND.UNA's segment was last resent */
+	bool rexmit_marked;		/* ... in this recovery, and SND.UNA still there */
+	bool dsack_pending;		/* our next ACK reports dsack first (RFC 2883) */
+	struct tcp_sack_block dsack;	/* the duplicate data we just received */
 };
 
 /* Sequence number of the first byte in the send ring (after our SYN). */
@@ -334,6 +343,9 @@ void tcp_xmit_raw(struct stack *st, struct tcp_hdr *th, uint32_t src, uint32_t d
 /* Clears the engine's state of a connection before its handshake (a new
  * connect() after a failed one keeps the socket). */
 void tcp_engine_reset(struct tcp_sock *tp);
+/* The loss probe of RFC 8985 7.3: a new segment if the window has room,
+ * else the last segment sent, once more. False when nothing went. */
+bool tcp_send_loss_probe(struct tcp_sock *tp);
 /* RFC 6675 IsLost(seq): enough SACKed data above seq to call it lost. */
 bool tcp_sack_is_lost(const struct tcp_sock *tp, uint32_t seq);
 
@@ -341,9 +353,12 @@ bool tcp_sack_is_lost(const struct tcp_sock *tp, uint32_t seq);
 
 void tcp_timers_init(struct tcp_sock *tp);
 void tcp_timers_cancel(struct tcp_sock *tp);
-/* (Re)starts the retransmission timer at rto << backoff, or the persist
- * timer when the peer's window is zero and data waits. */
+/* (Re)starts the retransmission timer at rto << backoff (or the loss
+ * probe timer before it, RFC 8985), or the persist timer when the peer's
+ * window is zero and data waits. */
 void tcp_rearm_rto(struct tcp_sock *tp);
+/* New data went out: a loss probe, if one may run, no later than the RTO. */
+void tcp_schedule_loss_probe(struct tcp_sock *tp);
 void tcp_schedule_delack(struct tcp_sock *tp);
 void tcp_reset_keepalive(struct tcp_sock *tp);
 /* Enters TIME_WAIT for 60 s (the connection is freed at the end). */

@@ -16,7 +16,8 @@
  *               and SYN with RFC 5961's challenge ACKs, the ACK (SND.UNA,
  *               the window, RTT, congestion control, fast retransmit and
  *               recovery by RFC 5681, RFC 6582 and RFC 6675, the SACK
- *               scoreboard), the text (the receive ring, the out-of-order
+ *               scoreboard, the tail loss probe's outcome, RFC 8985 7.4),
+ *               the text (the receive ring, the out-of-order
  *               queue, our SACK blocks, Linux's ACK policy) and the FIN.
  *
  * Handlers only set flags and timers; one tcp_output() at the end of
@@ -118,6 +119,16 @@ static uint32_t tcp_rcv_window(const struct tcp_sock *tp)
 	return SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
 }
 
+/* RFC 2883: our next ACK tells the peer it sent [start, end) twice. */
+static void tcp_dsack_set(struct tcp_sock *tp, uint32_t start, uint32_t end)
+{
+	if (!tp->sack_ok || !SEQ_LT(start, end))
+		return;
+	tp->dsack.start = start;
+	tp->dsack.end = end;
+	tp->dsack_pending = true;
+}
+
 /* Linux's choice of our window scale: enough for tcp_rmem[2] (7). */
 static uint8_t tcp_choose_wscale(const struct tcp_sock *tp)
 {
@@ -197,6 +208,7 @@ static void tcp_ack_syn(struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	tp->syn_acked = true;
 	tp->snd_una = tp->iss + 1;
+	tp->bytes_acked = 1;
 	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;
 	tp->recover = tp->high_rxt = tp->snd_sml = tp->snd_una;
@@ -562,10 +574,12 @@ static void ofo_insert(struct tcp_sock *tp, struct nbuf *nb)
 	}
 	if (cur && SEQ_LEQ(ofo_seq(cur), s)) {
 		if (SEQ_GEQ(ofo_end(cur), e)) {
+			tcp_dsack_set(tp, s, e);
 			nbuf_drop(tp->st, nb, DROP_TCP_OFO_DUPLICATE);
 			return;
 		}
 		uint32_t k = MIN(ofo_end(cur) - s, (uint32_t)nbuf_len(nb));
+		tcp_dsack_set(tp, s, s + k);
 		nbuf_pull(nb, k);
 		s += k;
 		ofo_tag(nb, s, ofo_fin(nb));
@@ -574,6 +588,7 @@ static void ofo_insert(struct tcp_sock *tp, struct nbuf *nb)
 	}
 	while (cur && SEQ_LEQ(ofo_end(cur), e)) {
 		struct nbuf *next = cur->next;
+		tcp_dsack_set(tp, ofo_seq(cur), ofo_end(cur));
 		ofo_unlink(q, prev, cur);
 		tp->ooo_bytes -= nbuf_len(cur);
 		nbuf_drop(tp->st, cur, DROP_TCP_OFO_DUPLICATE);
@@ -694,6 +709,7 @@ static int tcp_trim_to_window(struct tcp_sock *tp, struct tcp_seg *seg)
 
 	if (SEQ_LT(seg->seq, tp->rcv_nxt)) {
 		uint32_t old = tp->rcv_nxt - seg->seq;
+		tcp_dsack_set(tp, seg->seq, seg->seq + MIN(old, dlen));
 		if (old > dlen) {
 			old = dlen;
 			seg->fin = false;
@@ -900,27 +916,60 @@ static uint32_t tcp_smss(const struct tcp_sock *tp)
 }
 
 /* Fast retransmit (RFC 5681 3.2; RFC 6675 5 with SACK): ssthresh from the
- * algorithm, cwnd to it (NewReno inflates it by the three segments that
- * left, RFC 6582 3.2 step 2), and the segment at SND.UNA goes now. */
+ * algorithm, cwnd to it (NewReno inflates it by the segments that left,
+ * one per duplicate ACK: RFC 6582 3.2 step 2), and the segment at SND.UNA
+ * goes now. */
 static void tcp_enter_recovery(struct tcp_sock *tp)
 {
 	tp->in_recovery = true;
 	tp->recover = tp->snd_max;
 	tp->high_rxt = tp->snd_una;
+	tp->tlp_high_seq = 0;	/* this reduction answers the probe's loss too */
 	tcp_cc_enter_recovery(&tp->cc, stack_now(tp->st));
 	if (!tp->sack_ok)
-		tp->cc.cwnd += TCP_DUPTHRESH;
+		tp->cc.cwnd += tp->dupacks;
 	tp->flags |= TCP_F_RETRANSMIT;
 	stat_inc(tp->st, STAT_TCP_FAST_RETRANS);
 	if (tp->sack_ok)
 		stat_inc(tp->st, STAT_TCP_SACK_RECOVERY);
 }
 
-/* A duplicate ACK. The third, or SACK blocks that make SND.UNA lost,
- * start fast retransmit, but not for data sent before a timeout (RFC 6582
- * 3.2 step 1: SND.UNA must have reached "recover"). In NewReno recovery
- * each one inflates cwnd by a segment (RFC 6582 3.2 step 4). The first
- * two let limited transmit send new data (RFC 3042, in tcp_output). */
+/* RFC 5827 early retransmit: with fewer than four segments out and no new
+ * segment the windows let go, a duplicate ACK for each segment but one is
+ * enough (Linux ran this before RACK took its place). */
+static uint32_t tcp_dupthresh(const struct tcp_sock *tp)
+{
+	uint32_t smss = tcp_smss(tp), out = tp->snd_max - tp->snd_una;
+	uint32_t oseg = (out + smss - 1) / smss;
+	bool can_send = tcp_has_unsent(tp) && out < tp->snd_wnd &&
+			(uint64_t)out < (uint64_t)tp->cc.cwnd * smss;
+
+	if (oseg >= 4 || oseg < 2 || can_send)
+		return TCP_DUPTHRESH;
+	return oseg - 1;
+}
+
+/* Linux's lost-retransmission rule (tcp_mark_lost_retrans, RACK's case
+ * today): in SACK recovery, data sent after SND.UNA's segment went again
+ * has been SACKed, and SND.UNA has not moved: that retransmission was
+ * lost too. Send it once more rather than wait for the RTO. */
+static void tcp_check_lost_rexmit(struct tcp_sock *tp)
+{
+	if (!tp->in_recovery || !tp->rexmit_marked || !tp->nsacked)
+		return;
+	if (SEQ_GT(tp->sacked[tp->nsacked - 1].end, tp->rexmit_mark)) {
+		tp->rexmit_marked = false;
+		tp->flags |= TCP_F_RETRANSMIT;
+		stat_inc(tp->st, STAT_TCP_LOST_RETRANSMITS);
+	}
+}
+
+/* A duplicate ACK. The third (fewer, RFC 5827, in a small flight), or SACK
+ * blocks that make SND.UNA lost, start fast retransmit, but not for data
+ * sent before a timeout (RFC 6582 3.2 step 1: SND.UNA must have reached
+ * "recover"). In NewReno recovery each one inflates cwnd by a segment
+ * (RFC 6582 3.2 step 4). The first two let limited transmit send new
+ * data (RFC 3042, in tcp_output). */
 static void tcp_dupack(struct tcp_sock *tp)
 {
 	tp->dupacks++;
@@ -931,7 +980,7 @@ static void tcp_dupack(struct tcp_sock *tp)
 	}
 	if (SEQ_LT(tp->snd_una, tp->recover))
 		return;
-	if (tp->dupacks >= TCP_DUPTHRESH || (tp->sack_ok && tcp_sack_is_lost(tp, tp->snd_una)))
+	if (tp->dupacks >= tcp_dupthresh(tp) || (tp->sack_ok && tcp_sack_is_lost(tp, tp->snd_una)))
 		tcp_enter_recovery(tp);
 }
 
@@ -995,6 +1044,8 @@ static bool tcp_ack_new(struct tcp_sock *tp, const struct tcp_seg *seg)
 
 	tcp_ring_consume(&tp->snd, data);
 	tp->snd_una = seg->ack;
+	tp->bytes_acked += acked;
+	tp->rexmit_marked = false;
 	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;
 	if (SEQ_LT(tp->high_rxt, tp->snd_una))
@@ -1003,6 +1054,7 @@ static bool tcp_ack_new(struct tcp_sock *tp, const struct tcp_seg *seg)
 	uint32_t rtt = tcp_ack_rtt(tp, seg);
 	tp->retransmits = 0;
 	tp->soft_err = 0;
+	tp->rto_stamp = stack_now(tp->st);	/* the new oldest data went out since */
 	tcp_cong_ack(tp, acked, in_flight, rtt);
 	tcp_rearm_rto(tp);
 	if (data && tcp_ring_space(&tp->snd) >= tp->snd.cap / 3)
@@ -1023,21 +1075,61 @@ static void tcp_ack_probe(struct tcp_sock *tp)
 	timer_cancel(&tp->st->timers, &tp->rto_timer);
 }
 
+/* RFC 2883 4: the first SACK block is a D-SACK when it lies below the
+ * cumulative ACK or inside the second block. */
+static bool tcp_has_dsack(const struct tcp_seg *seg)
+{
+	const struct tcp_opts *o = &seg->th.opts;
+
+	if (!o->nsack)
+		return false;
+	if (SEQ_LEQ(o->sack[0].end, seg->ack))
+		return true;
+	return o->nsack > 1 && SEQ_GEQ(o->sack[0].start, o->sack[1].start) &&
+	       SEQ_LEQ(o->sack[0].end, o->sack[1].end);
+}
+
+/* RFC 8985 7.4 as Linux's tcp_process_tlp_ack: once the ACKs reach the
+ * probe, a D-SACK or a pure duplicate ACK says the original and the probe
+ * both arrived; an ACK beyond it says the probe repaired a loss, and cwnd
+ * comes down once, as in fast recovery (Linux's CWR). */
+static void tcp_tlp_ack(struct tcp_sock *tp, const struct tcp_seg *seg, bool advanced, bool pure)
+{
+	if (!tp->tlp_high_seq || SEQ_LT(seg->ack, tp->tlp_high_seq))
+		return;
+	if (!tp->tlp_retrans || tcp_has_dsack(seg)) {
+		tp->tlp_high_seq = 0;
+	} else if (SEQ_GT(seg->ack, tp->tlp_high_seq)) {
+		tp->tlp_high_seq = 0;
+		tcp_cc_enter_recovery(&tp->cc, stack_now(tp->st));
+		stat_inc(tp->st, STAT_TCP_LOSS_PROBE_RECOVERY);
+	} else if (!advanced && pure) {
+		tp->tlp_high_seq = 0;
+	}
+}
+
 /* Fifth, from ESTABLISHED on. True when our FIN was acknowledged. */
 static bool tcp_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 {
-	bool dup = tcp_is_dupack(tp, seg), fin_acked = false;
+	bool dup = tcp_is_dupack(tp, seg), fin_acked = false, advanced = false;
 	bool probing = tp->probe_timer && tp->snd_una == tp->snd_max;
+	bool pure = seg->ack == tp->snd_una && !seg_dlen(seg) && !seg->th.opts.nsack &&
+		    !(seg->th.flags & (TCP_SYN | TCP_FIN)) &&
+		    (uint32_t)seg->wnd << tp->snd_wscale == tp->snd_wnd;
 
 	tp->last_ack_recv = stack_now(tp->st);
 	tp->zero_window_probes = tp->keep_probes = 0;
 	if (tp->sack_ok && seg->th.opts.nsack)
 		tcp_sack_update(tp, &seg->th.opts);
 	tcp_update_window(tp, seg);
-	if (SEQ_GT(seg->ack, tp->snd_una))
+	if (SEQ_GT(seg->ack, tp->snd_una)) {
 		fin_acked = tcp_ack_new(tp, seg);
-	else if (dup)
+		advanced = true;
+	} else if (dup) {
 		tcp_dupack(tp);
+	}
+	tcp_check_lost_rexmit(tp);
+	tcp_tlp_ack(tp, seg, advanced, pure);
 	if (probing && tp->snd_una == tp->snd_max)
 		tcp_ack_probe(tp);
 	return fin_acked;
@@ -1084,20 +1176,24 @@ static int tcp_our_fin_acked(struct tcp_sock *tp)
 	}
 }
 
-/* Fifth step (RFC 9293 3.10.7.4): an ACK for what we never sent is
- * dropped (silently, as Linux does); one older than the peer's largest
- * window draws a challenge ACK (RFC 5961 5.2). */
+/* Fifth step (RFC 9293 3.10.7.4, RFC 5961 5.2): an ACK for what we never
+ * sent, or one below SND.UNA by more than the peer's largest window (or
+ * than all that was ever acknowledged, as Linux bounds it), is dropped
+ * with the segment and answered by a challenge ACK. */
 static int tcp_check_ack(struct tcp_sock *tp, struct tcp_seg *seg)
 {
+	uint32_t bound = (uint32_t)MIN((uint64_t)tp->max_window, tp->bytes_acked);
 	int why;
 
 	if (!(seg->th.flags & TCP_ACK))
 		return DROP_TCP_FLAGS;
 	if (tp->state == TCP_SYN_RECV && (why = tcp_synrecv_ack(tp, seg)))
 		return why;
-	if (SEQ_GT(seg->ack, tp->snd_max))
+	if (SEQ_GT(seg->ack, tp->snd_max)) {
+		tcp_challenge_ack(tp);
 		return DROP_TCP_ACK_UNSENT;
-	if (SEQ_LT(seg->ack, tp->snd_una - tp->max_window)) {
+	}
+	if (SEQ_LT(seg->ack, tp->snd_una - bound)) {
 		tcp_challenge_ack(tp);
 		return DROP_TCP_ACK_TOO_OLD;
 	}
@@ -1181,6 +1277,9 @@ static int tcp_check_seq(struct tcp_sock *tp, struct tcp_seg *seg)
 		tcp_challenge_ack(tp);
 		return DROP_TCP_CHALLENGE;
 	}
+	if (seg->len && SEQ_LT(seg->seq, tp->rcv_nxt))	/* an old duplicate: D-SACK it */
+		tcp_dsack_set(tp, seg->seq, SEQ_LT(seg->seq + seg->len, tp->rcv_nxt) ?
+			      seg->seq + seg->len : tp->rcv_nxt);
 	tcp_oow_ack(tp, seg);
 	if (tp->state == TCP_TIME_WAIT && (seg->th.flags & TCP_ACK))
 		tcp_time_wait(tp);
@@ -1225,15 +1324,20 @@ static int tcp_reset_by_peer(struct tcp_sock *tp)
  * highest SACK block. */
 static bool tcp_rst_seq_ok(const struct tcp_sock *tp, uint32_t seq)
 {
+	uint32_t max_sack;
+
 	if (seq == tp->rcv_nxt)
 		return true;
 	if (seq == tp->rcv_nxt - 1 && (tp->state == TCP_CLOSE_WAIT ||
 				       tp->state == TCP_LAST_ACK || tp->state == TCP_CLOSING))
 		return true;
-	for (unsigned i = 0; i < tp->nrcv_sacks; i++)
-		if (seq == tp->rcv_sacks[i].end)
-			return true;
-	return false;
+	if (!tp->sack_ok || !tp->nrcv_sacks)
+		return false;
+	max_sack = tp->rcv_sacks[0].end;
+	for (unsigned i = 1; i < tp->nrcv_sacks; i++)
+		if (SEQ_GT(tp->rcv_sacks[i].end, max_sack))
+			max_sack = tp->rcv_sacks[i].end;
+	return seq == max_sack;
 }
 
 /* Second: the RST bit (RFC 5961 3.2). */

@@ -40,12 +40,13 @@ uint32_t tcp_ts_now(const struct tcp_sock *tp)
 	return (uint32_t)(stack_now(tp->st) / NSEC_PER_MSEC) + tp->ts_offset;
 }
 
-/* SACK blocks a segment can carry: 4, or 3 beside timestamps. */
+/* SACK blocks a segment can carry: 4, or 3 beside timestamps; a D-SACK
+ * block (RFC 2883) counts among them. */
 static unsigned tcp_sack_blocks_out(const struct tcp_sock *tp)
 {
 	if (!tp->sack_ok)
 		return 0;
-	return MIN(tp->nrcv_sacks, tp->ts_ok ? 3u : (unsigned)TCP_MAX_SACK);
+	return MIN(tp->nrcv_sacks + tp->dsack_pending, tp->ts_ok ? 3u : (unsigned)TCP_MAX_SACK);
 }
 
 /* Data bytes per segment: the MSS less the options every segment carries
@@ -91,17 +92,22 @@ static uint16_t tcp_select_window(struct tcp_sock *tp)
 	return (uint16_t)MIN(wire, 65535u);
 }
 
-/* Timestamps and SACK blocks, on every segment but a SYN (RFC 7323 3.2,
- * RFC 2018 4: the most recent block first). */
+/* Timestamps and SACK blocks, on every segment but a SYN (RFC 7323 3.2;
+ * RFC 2018 4: the most recent block first, after a D-SACK block, RFC
+ * 2883 4). */
 static void tcp_fill_opts(const struct tcp_sock *tp, struct tcp_opts *o)
 {
+	unsigned n = tcp_sack_blocks_out(tp), d = n && tp->dsack_pending;
+
 	if (tp->ts_ok) {
 		o->ts_ok = true;
 		o->tsval = tcp_ts_now(tp);
 		o->tsecr = tp->ts_recent;
 	}
-	o->nsack = (uint8_t)tcp_sack_blocks_out(tp);
-	memcpy(o->sack, tp->rcv_sacks, o->nsack * sizeof(o->sack[0]));
+	o->nsack = (uint8_t)n;
+	if (d)
+		o->sack[0] = tp->dsack;
+	memcpy(o->sack + d, tp->rcv_sacks, (n - d) * sizeof(o->sack[0]));
 }
 
 /* A segment of tp's connection: ports, sequence, flags, the ACK field, the
@@ -125,6 +131,7 @@ static void tcp_build(struct tcp_sock *tp, struct tcp_hdr *th, uint32_t seq, uin
 static void tcp_ack_sent(struct tcp_sock *tp)
 {
 	tp->rcv_wup = tp->rcv_nxt;
+	tp->dsack_pending = false;	/* reported once */
 	tp->flags &= ~(unsigned)(TCP_F_ACK_NOW | TCP_F_ACK_DELAYED | TCP_F_WINDOW_UPDATE);
 	timer_cancel(&tp->st->timers, &tp->delack_timer);
 	if (tp->quickacks)
@@ -182,8 +189,11 @@ static void tcp_seq_sent(struct tcp_sock *tp, uint32_t seq, uint32_t n, uint32_t
 {
 	uint64_t now = stack_now(tp->st);
 	uint32_t end = seq + n;
+	bool rexmit = SEQ_LT(seq, tp->snd_max);
 
-	if (SEQ_LT(seq, tp->snd_max)) {
+	if (tp->snd_una == tp->snd_max)
+		tp->rto_stamp = now;	/* the oldest data in flight leaves now */
+	if (rexmit) {
 		stat_inc(tp->st, STAT_TCP_RETRANS_SEGS);
 		tp->total_retrans++;
 		if (tp->rtt_time && SEQ_GEQ(tp->rtt_seq, seq) && SEQ_LT(tp->rtt_seq, end))
@@ -203,6 +213,8 @@ static void tcp_seq_sent(struct tcp_sock *tp, uint32_t seq, uint32_t n, uint32_t
 	}
 	if (!timer_pending(&tp->rto_timer) || tp->probe_timer)
 		tcp_rearm_rto(tp);
+	else if (!rexmit)
+		tcp_schedule_loss_probe(tp);
 }
 
 /* Sends [seq, seq + len) of the send ring, with our FIN after it when
@@ -349,6 +361,10 @@ static void tcp_xmit_sack_recovery(struct tcp_sock *tp, uint32_t mss)
 			return;
 		if (rexmit && SEQ_GT(seq + len, tp->high_rxt))
 			tp->high_rxt = seq + len;
+		if (rexmit && seq == tp->snd_una) {
+			tp->rexmit_mark = tp->snd_max;
+			tp->rexmit_marked = true;
+		}
 		pipe += MAX(len, 1u);
 	}
 }
@@ -365,8 +381,12 @@ static void tcp_retransmit_head(struct tcp_sock *tp, uint32_t mss)
 	bool fin = tcp_fin_pending(tp) && seq + len == end && SEQ_GT(tp->snd_max, end);
 	if (!len && !fin)
 		return;
-	if (tcp_send_data(tp, seq, len, fin) && tp->in_recovery && SEQ_GT(seq + len, tp->high_rxt))
+	if (!tcp_send_data(tp, seq, len, fin) || !tp->in_recovery)
+		return;
+	if (SEQ_GT(seq + len, tp->high_rxt))
 		tp->high_rxt = seq + len;
+	tp->rexmit_mark = tp->snd_max;
+	tp->rexmit_marked = true;
 }
 
 /* Nagle's rule as Linux applies it (Minshall's variant): a small segment
@@ -464,7 +484,8 @@ static void tcp_write_xmit(struct tcp_sock *tp)
 void tcp_engine_reset(struct tcp_sock *tp)
 {
 	tp->flags = 0;
-	tp->syn_acked = tp->got_data = tp->pingpong = tp->probe_timer = false;
+	tp->syn_acked = tp->got_data = tp->pingpong = tp->probe_timer = tp->tlp_timer = false;
+	tp->tlp_high_seq = 0;
 	tp->cwnd_limited = tp->in_recovery = false;
 	tp->ws_ok = tp->ts_ok = tp->sack_ok = false;
 	tp->snd_wscale = 0;
@@ -474,6 +495,8 @@ void tcp_engine_reset(struct tcp_sock *tp)
 	tp->snd_wnd = tp->max_window = 0;
 	tp->snd_sml = tp->recover = tp->high_rxt = tp->iss;
 	tp->nsacked = tp->nrcv_sacks = 0;
+	tp->dsack_pending = tp->rexmit_marked = false;
+	tp->bytes_acked = 0;
 	tp->dupacks = 0;
 	tp->srtt_us = tp->rttvar_us = tp->min_rtt_us = 0;
 	tp->rto_us = TCP_TIMEOUT_INIT_US;
@@ -556,6 +579,25 @@ void tcp_send_active_reset(struct tcp_sock *tp)
 	tcp_build(tp, &th, tp->snd_max, TCP_RST | TCP_ACK);
 	if (tcp_transmit(tp, &th, 0, 0))
 		stat_inc(tp->st, STAT_TCP_OUT_RSTS);
+}
+
+bool tcp_send_loss_probe(struct tcp_sock *tp)
+{
+	uint32_t mss = tcp_send_mss(tp), data = tcp_snd_data_seq(tp), end = tcp_snd_data_end(tp);
+
+	tp->tlp_high_seq = tp->snd_max;	/* one probe per episode, sent or not */
+	tp->tlp_retrans = false;
+	if (tcp_has_unsent(tp) && SEQ_LT(tp->snd_nxt, tp->snd_una + tp->snd_wnd) &&
+	    tcp_xmit_new(tp, mss, true)) {
+		tp->tlp_high_seq = tp->snd_max;
+		return true;
+	}
+	/* the last segment sent: its data, and our FIN if it went */
+	bool fin = tcp_fin_pending(tp) && SEQ_GT(tp->snd_max, end);
+	uint32_t last = fin ? end : tp->snd_max;
+	uint32_t len = MIN(last - data, mss);
+	tp->tlp_retrans = true;
+	return (len || fin) && tcp_send_data(tp, last - len, len, fin);
 }
 
 void tcp_send_probe(struct tcp_sock *tp)

@@ -3,9 +3,10 @@
  *
  *  rto_timer        retransmission (RFC 6298: the estimator, Karn's rule,
  *                   exponential backoff to 120 s, Linux's 200 ms floor),
- *                   the SYN and SYN-ACK resends of the handshake, and the
- *                   persist timer that probes a zero window (RFC 9293
- *                   3.8.6.1) or pushes data that cork held back;
+ *                   before it the tail loss probe (RFC 8985 7, as Linux
+ *                   runs it), the SYN and SYN-ACK resends of the
+ *                   handshake, and the persist timer that probes a zero
+ *                   window (RFC 9293 3.8.6.1) or pushes what cork held;
  *  delack_timer     the delayed ACK (RFC 1122 4.2.3.2; Linux's 40 ms);
  *  keepalive_timer  keepalive probes (RFC 1122 4.2.3.6), TIME_WAIT (2 MSL,
  *                   60 s on Linux) and the orphan FIN_WAIT2 timeout.
@@ -45,24 +46,64 @@ static uint64_t tcp_clamp_user_timeout(const struct tcp_sock *tp, uint64_t t, ui
 	return MIN(t, limit - used);
 }
 
+/* RFC 8985 7.2, as Linux schedules loss probes: for SACK connections with
+ * data in flight and nothing being recovered (no timeout, no duplicate
+ * ACK, nothing SACKed), one probe per episode. */
+static bool tcp_tlp_allowed(const struct tcp_sock *tp)
+{
+	return tp->sack_ok && tp->syn_acked && tp->snd_una != tp->snd_max && !tp->in_recovery &&
+	       !tp->retransmits && !tp->dupacks && !tp->nsacked && !tp->tlp_high_seq;
+}
+
+/* PTO = 2 * SRTT, plus room for a delayed ACK when one segment is out
+ * (Linux adds TCP_RTO_MIN then, else 2 ms). */
+static uint64_t tcp_pto_ns(const struct tcp_sock *tp)
+{
+	uint32_t smss = tp->mss > 12 ? tp->mss - (tp->ts_ok ? 12 : 0) : tp->mss;
+
+	if (!tp->srtt_us)
+		return US(TCP_TIMEOUT_INIT_US);
+	uint32_t extra = tp->snd_max - tp->snd_una <= smss ? TCP_RTO_MIN_US : TCP_TIMEOUT_MIN_US;
+	return US(2 * (uint64_t)tp->srtt_us + extra);
+}
+
+/* Arms rto_timer for data in flight: the loss probe if one may run, no
+ * later than the RTO (rto_ns from now), else the RTO itself. */
+static void tcp_arm_xmit_timer(struct tcp_sock *tp, uint64_t now, uint64_t rto_ns)
+{
+	tp->probe_timer = false;
+	tp->tlp_timer = tcp_tlp_allowed(tp);
+	if (tp->tlp_timer)
+		rto_ns = MIN(rto_ns, tcp_pto_ns(tp));
+	timer_arm(&tp->st->timers, &tp->rto_timer, now + rto_ns);
+}
+
 void tcp_rearm_rto(struct tcp_sock *tp)
 {
 	struct stack *st = tp->st;
 	uint64_t now = stack_now(st);
 
 	if (tp->snd_una != tp->snd_max) {
-		tp->probe_timer = false;
-		tp->rto_stamp = now;
-		timer_arm(&st->timers, &tp->rto_timer,
-			  now + tcp_clamp_user_timeout(tp, tcp_backed_off_ns(tp), now));
+		tcp_arm_xmit_timer(tp, now, tcp_clamp_user_timeout(tp, tcp_backed_off_ns(tp), now));
 	} else if (tcp_has_unsent(tp)) {
 		tp->probe_timer = true;
+		tp->tlp_timer = false;
 		timer_arm(&st->timers, &tp->rto_timer,
 			  now + MAX(tcp_backed_off_ns(tp), US(TCP_RTO_MIN_US)));
 	} else {
-		tp->probe_timer = false;
+		tp->probe_timer = tp->tlp_timer = false;
 		timer_cancel(&st->timers, &tp->rto_timer);
 	}
+}
+
+/* Linux's tcp_schedule_loss_probe after new data: the RTO still counts
+ * from the oldest data in flight (rto_stamp). */
+void tcp_schedule_loss_probe(struct tcp_sock *tp)
+{
+	uint64_t now = stack_now(tp->st), due = tp->rto_stamp + tcp_backed_off_ns(tp);
+
+	if (tcp_tlp_allowed(tp))
+		tcp_arm_xmit_timer(tp, now, due > now ? due - now : NSEC_PER_MSEC);
 }
 
 /* ---- RTT (RFC 6298 2) ---- */
@@ -115,6 +156,7 @@ static void tcp_give_up(struct tcp_sock *tp)
 static void tcp_enter_loss(struct tcp_sock *tp, uint64_t now)
 {
 	tp->rtt_time = 0;
+	tp->tlp_high_seq = 0;
 	if (!tp->syn_acked)
 		return;
 	if (!tp->retransmits && !tp->in_recovery)
@@ -186,9 +228,24 @@ static void tcp_probe_timer(struct tcp_sock *tp)
 		tcp_rearm_rto(tp);
 }
 
+/* RFC 8985 7.3: the probe, then the RTO from now. */
+static void tcp_loss_probe_timer(struct tcp_sock *tp)
+{
+	tp->tlp_timer = false;
+	if (tp->snd_una != tp->snd_max && tcp_send_loss_probe(tp))
+		stat_inc(tp->st, STAT_TCP_LOSS_PROBES);
+	if (!timer_pending(&tp->rto_timer))
+		tcp_rearm_rto(tp);
+}
+
 static void tcp_rto_expired(struct timer *t, uint64_t now)
 {
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, rto_timer);
+
+	if (tp->tlp_timer && tp->state != TCP_TIME_WAIT && tp->state != TCP_CLOSE) {
+		tcp_loss_probe_timer(tp);
+		return;
+	}
 
 	switch (tp->state) {
 	case TCP_LISTEN:
@@ -315,7 +372,7 @@ void tcp_time_wait(struct tcp_sock *tp)
 		tcp_set_state(tp, TCP_TIME_WAIT);
 	timer_cancel(&st->timers, &tp->rto_timer);
 	timer_cancel(&st->timers, &tp->delack_timer);
-	tp->probe_timer = false;
+	tp->probe_timer = tp->tlp_timer = false;
 	timer_arm(&st->timers, &tp->keepalive_timer, stack_now(st) + TCP_TIMEWAIT_NS);
 }
 
@@ -335,5 +392,5 @@ void tcp_timers_cancel(struct tcp_sock *tp)
 	timer_cancel(w, &tp->rto_timer);
 	timer_cancel(w, &tp->delack_timer);
 	timer_cancel(w, &tp->keepalive_timer);
-	tp->probe_timer = false;
+	tp->probe_timer = tp->tlp_timer = false;
 }

@@ -768,7 +768,7 @@ END_TEST
  * SRTT + max(4 RTTVAR, 200 ms)); it doubles on each timeout. Karn: the
  * ACK of a retransmitted segment gives no sample and keeps the backoff;
  * the next clean sample ends it. No timestamps here, so only the timed
- * segment measures. */
+ * segment measures; no SACK, so no tail loss probe comes first. */
 START_TEST(rto_backoff_and_karn)
 {
 	struct peer p;
@@ -778,6 +778,7 @@ START_TEST(rto_backoff_and_karn)
 	uint8_t a[100];
 
 	o.ts_ok = false;
+	o.sack_ok = false;
 	peer_init(&p);
 	struct sock *sk = open_active_with(&p, &iss, &o, 10, NULL);
 	ck_assert_uint_eq(sk->tcp->srtt_us, 10000);
@@ -957,6 +958,102 @@ START_TEST(sack_recovery_retransmits_the_holes)
 	ck_assert_uint_eq(sk->tcp->nsacked, 0);
 	expect_nothing();
 #undef SEG
+	sock_close(sk);
+}
+END_TEST
+
+/* A retransmission lost again: once data sent after it is SACKed while
+ * SND.UNA stays put, it goes once more at once (Linux's lost-retransmit
+ * rule), not after an RTO. */
+START_TEST(lost_retransmission_sent_again)
+{
+	struct peer p;
+	struct pkt out;
+	uint32_t iss;
+	static uint8_t buf[16 * FULL];
+
+	peer_init(&p);
+	struct sock *sk = open_active_with(&p, &iss, &all_opts, 10, "reno");
+	uint32_t base = iss + 1, rexmits = 0, newest = iss + 1;
+#define SEG(i) (base + (i) * FULL)
+	ck_assert_int_eq(sock_sendto(sk, buf, sizeof(buf), 0, NULL), (ssize_t)sizeof(buf));
+	for (unsigned i = 0; i < 10; i++)
+		take(&out);
+	/* segment 0 is lost; the peer SACKs 1, 2, ... as they come */
+	p.nsack = 1;
+	for (unsigned k = 2; k <= 16 && !rexmits; k++) {
+		p.sack[0] = (struct tcp_sack_block){SEG(1), SEG(k)};
+		peer_ack(&p);
+		while (harness_pending(&h)) {
+			take(&out);
+			if (out.th.seq == base && sk->tcp->in_recovery &&
+			    h.st->stats[STAT_TCP_LOST_RETRANSMITS])
+				rexmits++;
+			else if (SEQ_GT(out.th.seq, newest))
+				newest = out.th.seq;
+		}
+	}
+	/* recovery resent 0, then new data went; when that was SACKed, 0
+	 * went again */
+	ck_assert_uint_eq(rexmits, 1);
+	ck_assert_uint_eq(h.st->stats[STAT_TCP_LOST_RETRANSMITS], 1);
+	ck_assert_uint_eq(h.st->stats[STAT_TCP_TIMEOUTS], 0);
+	ck_assert_uint_ge(newest, SEG(10));
+	p.nsack = 0;
+	p.ack = sk->tcp->snd_max;
+	peer_ack(&p);
+	ck_assert(!sk->tcp->in_recovery);
+#undef SEG
+	sock_close(sk);
+}
+END_TEST
+
+/* RFC 8985 7 as Linux runs it: the tail of a flight is lost, so no
+ * duplicate ACK can come; 2 SRTT + 2 ms after the last ACK the last
+ * segment goes again as a probe. Its SACK, with two segments out, is
+ * enough for early retransmit (RFC 5827) of the hole. */
+START_TEST(tail_loss_probe_then_early_retransmit)
+{
+	struct peer p;
+	struct pkt out;
+	uint32_t iss;
+	static uint8_t buf[4 * FULL];
+
+	peer_init(&p);
+	struct sock *sk = open_active_with(&p, &iss, &all_opts, 10, "reno");
+	uint32_t base = iss + 1;
+	fill(buf, sizeof(buf), 13);
+	ck_assert_int_eq(sock_sendto(sk, buf, sizeof(buf), 0, NULL), (ssize_t)sizeof(buf));
+	for (unsigned i = 0; i < 4; i++)
+		take(&out);
+	advance(10);
+	p.ack = base + 2 * FULL;	/* 0 and 1 arrive, 2 and 3 are lost */
+	peer_ack(&p);
+	expect_nothing();
+	/* SRTT is now 10 ms: the probe after 22 ms, well before the RTO */
+	advance(21);
+	expect_nothing();
+	advance(1);
+	expect_seg(&p, &out, TCP_ACK | TCP_PSH, base + 3 * FULL, p.seq, FULL);
+	ck_assert_mem_eq(out.data, buf + 3 * FULL, FULL);
+	ck_assert_uint_eq(h.st->stats[STAT_TCP_LOSS_PROBES], 1);
+	ck_assert_uint_eq(sk->tcp->cc.cwnd, 10);	/* a probe is not a loss (and 4 out did not grow it) */
+	/* the probe arrives: a duplicate ACK SACKing it */
+	p.nsack = 1;
+	p.sack[0] = (struct tcp_sack_block){base + 3 * FULL, base + 4 * FULL};
+	peer_ack(&p);
+	expect_seg(&p, &out, TCP_ACK, base + 2 * FULL, p.seq, FULL);
+	ck_assert_mem_eq(out.data, buf + 2 * FULL, FULL);
+	ck_assert(sk->tcp->in_recovery);
+	expect_nothing();
+	p.nsack = 0;
+	p.ack = base + 4 * FULL;
+	peer_ack(&p);
+	ck_assert(!sk->tcp->in_recovery);
+	ck_assert_uint_eq(sk->tcp->cc.cwnd, 5);	/* reno: half */
+	ck_assert_uint_eq(h.st->stats[STAT_TCP_TIMEOUTS], 0);
+	advance(1000);
+	expect_nothing();
 	sock_close(sk);
 }
 END_TEST
@@ -1141,6 +1238,65 @@ START_TEST(rst_exact_in_window_and_outside)
 }
 END_TEST
 
+/* RFC 5961 5.2 (and RFC 9293 3.10.7.4): an ACK for data never sent, or
+ * one below SND.UNA by more than what was ever acknowledged (Linux's
+ * bound: min(max window, bytes acked)), drops the segment, data and all,
+ * and draws a challenge ACK. */
+START_TEST(unacceptable_acks_challenged)
+{
+	struct peer p;
+	struct pkt out;
+	uint32_t iss;
+	char b[8];
+
+	peer_init(&p);
+	struct sock *sk = open_active(&p, &iss);
+	p.ack = iss + 1 + 1000;	/* nothing was sent */
+	peer_send(&p, TCP_ACK, "abc", 3);
+	expect_seg(&p, &out, TCP_ACK, iss + 1, p.seq - 3, 0);
+	ck_assert_uint_eq(h.st->drops[DROP_TCP_ACK_UNSENT], 1);
+	p.seq -= 3;
+	advance(500);
+	p.ack = iss - 100000;	/* below our ISN: within the peer's window, but never sent */
+	peer_send(&p, TCP_ACK, "abc", 3);
+	expect_seg(&p, &out, TCP_ACK, iss + 1, p.seq - 3, 0);
+	ck_assert_uint_eq(h.st->drops[DROP_TCP_ACK_TOO_OLD], 1);
+	ck_assert_uint_eq(h.st->stats[STAT_TCP_CHALLENGE_ACKS], 2);
+	ck_assert_int_eq(sock_recvfrom(sk, b, sizeof(b), 0, NULL), -EAGAIN);
+	sock_close(sk);
+}
+END_TEST
+
+/* Linux takes a RST at the right edge of the highest SACK block as exact;
+ * at the edge of a lower block it is only "in the window". */
+START_TEST(rst_at_sack_edges)
+{
+	struct peer p;
+	struct pkt out;
+	uint32_t iss;
+
+	peer_init(&p);
+	struct sock *sk = open_active(&p, &iss);
+	uint32_t r = p.seq;
+	p.seq = r + 100;
+	peer_send(&p, TCP_ACK, "aaaa", 4);
+	take(&out);
+	p.seq = r + 200;
+	peer_send(&p, TCP_ACK, "bbbb", 4);
+	take(&out);
+	ck_assert_uint_eq(sk->tcp->nrcv_sacks, 2);
+	p.seq = r + 104;	/* the lower block's edge */
+	peer_send(&p, TCP_RST, NULL, 0);
+	expect_seg(&p, &out, TCP_ACK, iss + 1, r, 0);	/* challenge */
+	ck_assert_uint_eq(state_of(sk), TCP_ESTABLISHED);
+	p.seq = r + 204;	/* the highest */
+	peer_send(&p, TCP_RST, NULL, 0);
+	expect_nothing();
+	ck_assert_uint_eq(state_of(sk), TCP_CLOSE);
+	sock_close(sk);
+}
+END_TEST
+
 /* RFC 5961 4.2: a SYN on an established connection draws a challenge ACK,
  * at most one per 500 ms (Linux's per-socket limit). */
 START_TEST(syn_in_established_challenge_ack)
@@ -1230,15 +1386,22 @@ START_TEST(out_of_window_data_acked_and_dropped)
 	p.seq = rcv_nxt + 131072 + 10;	/* past the right edge */
 	peer_send(&p, TCP_ACK, "late", 4);
 	expect_seg(&p, &out, TCP_ACK, iss + 1, rcv_nxt, 0);
-	p.seq = rcv_nxt - 4;	/* an old duplicate */
+	ck_assert_uint_eq(out.th.opts.nsack, 0);
+	p.seq = rcv_nxt - 4;	/* an old duplicate: the ACK D-SACKs it (RFC 2883) */
 	peer_send(&p, TCP_ACK, "dup!", 4);
 	expect_seg(&p, &out, TCP_ACK, iss + 1, rcv_nxt, 0);
+	ck_assert_uint_eq(out.th.opts.nsack, 1);
+	ck_assert_uint_eq(out.th.opts.sack[0].start, rcv_nxt - 4);
+	ck_assert_uint_eq(out.th.opts.sack[0].end, rcv_nxt);
 	ck_assert_uint_eq(h.st->drops[DROP_TCP_OUT_OF_WINDOW], 2);
 	ck_assert_int_eq(sock_recvfrom(sk, b, sizeof(b), 0, NULL), -EAGAIN);
-	/* half old, half new: the new half is kept */
+	/* half old, half new: the new half is kept, the old half D-SACKed */
 	p.seq = rcv_nxt - 2;
 	peer_send(&p, TCP_ACK, "xxyy", 4);
 	expect_seg(&p, &out, TCP_ACK, iss + 1, rcv_nxt + 2, 0);
+	ck_assert_uint_eq(out.th.opts.nsack, 1);
+	ck_assert_uint_eq(out.th.opts.sack[0].start, rcv_nxt - 2);
+	ck_assert_uint_eq(out.th.opts.sack[0].end, rcv_nxt);
 	ck_assert_int_eq(sock_recvfrom(sk, b, sizeof(b), 0, NULL), 2);
 	ck_assert_mem_eq(b, "yy", 2);
 	sock_close(sk);
@@ -1276,10 +1439,13 @@ START_TEST(out_of_order_reassembly_and_sack_blocks)
 	p.seq = r + 1500;
 	peer_send(&p, TCP_ACK, data + 1500, 1000);	/* [1500, 2500): overlaps */
 	expect_seg(&p, &out, TCP_ACK, iss + 1, r, 0);
-	ck_assert_uint_eq(out.th.opts.nsack, 2);
-	ck_assert_uint_eq(out.th.opts.sack[0].start, r + 1000);
-	ck_assert_uint_eq(out.th.opts.sack[0].end, r + 2500);
-	ck_assert_uint_eq(out.th.opts.sack[1].start, r + 3000);
+	/* a D-SACK for the part we had (RFC 2883), then the blocks */
+	ck_assert_uint_eq(out.th.opts.nsack, 3);
+	ck_assert_uint_eq(out.th.opts.sack[0].start, r + 1500);
+	ck_assert_uint_eq(out.th.opts.sack[0].end, r + 2000);
+	ck_assert_uint_eq(out.th.opts.sack[1].start, r + 1000);
+	ck_assert_uint_eq(out.th.opts.sack[1].end, r + 2500);
+	ck_assert_uint_eq(out.th.opts.sack[2].start, r + 3000);
 	ck_assert_int_eq(sock_recvfrom(sk, got, sizeof(got), 0, NULL), -EAGAIN);
 	p.seq = r;
 	peer_send(&p, TCP_ACK, data, 1000);	/* fills the first hole */
@@ -1621,8 +1787,10 @@ START_TEST(keepalive_probes_then_reset)
 }
 END_TEST
 
-/* TCP_USER_TIMEOUT (RFC 5482, Linux): the retransmission timer never runs
- * past it, and the connection ends when it passes, without a RST. */
+/* TCP_USER_TIMEOUT (RFC 5482, Linux): the connection ends when data has
+ * gone unacknowledged that long since it was sent, without a RST; the
+ * retransmission timer never runs past it. With SACK a tail loss probe
+ * comes first (at the RTO: one segment out makes the PTO 2 SRTT + 200 ms). */
 START_TEST(user_timeout)
 {
 	struct peer p;
@@ -1635,11 +1803,14 @@ START_TEST(user_timeout)
 	set_opt(sk, IPPROTO_TCP, TCP_USER_TIMEOUT, 1000);
 	ck_assert_int_eq(sock_sendto(sk, "abc", 3, 0, NULL), 3);
 	expect_seg(&p, &out, TCP_ACK | TCP_PSH, iss + 1, p.seq, 3);
+	advance(210);	/* the loss probe */
+	expect_seg(&p, &out, TCP_ACK | TCP_PSH, iss + 1, p.seq, 3);
+	ck_assert_uint_eq(h.st->stats[STAT_TCP_LOSS_PROBES], 1);
 	advance(210);	/* RTO */
 	expect_seg(&p, &out, TCP_ACK | TCP_PSH, iss + 1, p.seq, 3);
-	advance(420);	/* backed off */
+	advance(420);	/* backed off: 840 ms after the send */
 	expect_seg(&p, &out, TCP_ACK | TCP_PSH, iss + 1, p.seq, 3);
-	advance(369);	/* the next would be at 1470 ms: clamped to 1000 */
+	advance(159);	/* the next would be at 1680 ms: clamped to 1000 */
 	expect_nothing();
 	ck_assert_uint_eq(state_of(sk), TCP_ESTABLISHED);
 	advance(1);
@@ -1966,8 +2137,10 @@ START_TEST(rto_go_back_n_in_slow_start)
 	uint32_t iss;
 	static uint8_t buf[8 * FULL];
 
+	struct tcp_opts o = all_opts;
+	o.sack_ok = false;	/* no loss probe first */
 	peer_init(&p);
-	struct sock *sk = open_active_with(&p, &iss, &all_opts, 10, "reno");
+	struct sock *sk = open_active_with(&p, &iss, &o, 10, "reno");
 	uint32_t base = iss + 1;
 	ck_assert_int_eq(sock_sendto(sk, buf, sizeof(buf), 0, NULL), (ssize_t)sizeof(buf));
 	for (unsigned i = 0; i < 8; i++)
@@ -2093,12 +2266,16 @@ int main(void)
 	tcase_add_test(tc, rtt_from_timestamps);
 	tcase_add_test(tc, fast_retransmit_limited_transmit_newreno);
 	tcase_add_test(tc, sack_recovery_retransmits_the_holes);
+	tcase_add_test(tc, tail_loss_probe_then_early_retransmit);
+	tcase_add_test(tc, lost_retransmission_sent_again);
 	tcase_add_test(tc, zero_window_persist_probes_then_update);
 	tcase_add_test(tc, simultaneous_open);
 	tcase_add_test(tc, simultaneous_close);
 	tcase_add_test(tc, time_wait_new_syn_accepted);
 	tcase_add_test(tc, rst_exact_in_window_and_outside);
 	tcase_add_test(tc, syn_in_established_challenge_ack);
+	tcase_add_test(tc, unacceptable_acks_challenged);
+	tcase_add_test(tc, rst_at_sack_edges);
 	tcase_add_test(tc, closed_port_resets);
 	tcase_add_test(tc, listener_answers_ack_with_rst);
 	tcase_add_test(tc, out_of_window_data_acked_and_dropped);
