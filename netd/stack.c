@@ -145,6 +145,22 @@ void stack_dev_env(struct stack *st, struct netdev_env *env, struct io_uring *ri
 	env->drop_ctx = st;
 }
 
+unsigned stack_held_buffers(const struct stack *st)
+{
+	unsigned n = st->loopback.len;
+	for (unsigned i = 0; i < st->nifs; i++)
+		n += st->ifs[i]->ntx;
+	for (unsigned i = 0; i < st->reasm.nqueues; i++) {
+		const struct reasm_queue *q = &st->reasm.queues[i];
+		for (const struct nbuf *f = q->in_use ? q->frags : NULL; f; f = f->next)
+			n++;
+	}
+	for (unsigned i = 0; i < st->neigh.size; i++)
+		if (st->neigh.entries[i].state != NEIGH_FREE)
+			n += st->neigh.entries[i].pending.len;
+	return n;
+}
+
 void stack_run_timers(struct stack *st)
 {
 	timer_run(&st->timers, st->clock.now);

@@ -92,6 +92,10 @@ static inline void stat_inc(struct stack *st, enum stat_counter s)
 void nbuf_drop(struct stack *st, struct nbuf *nb, enum drop_reason why);
 /* Fills a device environment that reports drops to st. */
 void stack_dev_env(struct stack *st, struct netdev_env *env, struct io_uring *ring);
+/* Buffers the stack holds by design: fragments awaiting reassembly,
+ * packets awaiting ARP, the loopback queue, unflushed transmit batches.
+ * Leak checks compare this with the pool's count. */
+unsigned stack_held_buffers(const struct stack *st);
 /* Fires the timers due at the clock's now. */
 void stack_run_timers(struct stack *st);
 /* Moves a virtual clock to now, firing timers tick by tick on the way. */

@@ -167,18 +167,7 @@ static void fuzz_advance(struct fuzz_env *e, unsigned ms)
  * for ARP, the loopback queue, the transmit batch, frames not yet read. */
 static unsigned fuzz_held(const struct fuzz_env *e)
 {
-	const struct stack *st = e->st;
-	unsigned n = st->loopback.len + e->nif->ntx + mem_rx_queued(e->nif->dev);
-
-	for (unsigned i = 0; i < st->reasm.nqueues; i++) {
-		const struct reasm_queue *q = &st->reasm.queues[i];
-		for (const struct nbuf *f = q->in_use ? q->frags : NULL; f; f = f->next)
-			n++;
-	}
-	for (unsigned i = 0; i < st->neigh.size; i++)
-		if (st->neigh.entries[i].state != NEIGH_FREE)
-			n += st->neigh.entries[i].pending.len;
-	return n;
+	return stack_held_buffers(e->st) + mem_rx_queued(e->nif->dev);
 }
 
 static void fuzz_check_leaks(const struct fuzz_env *e)

@@ -131,6 +131,9 @@ START_TEST(queue_is_bounded_oldest_dropped)
 	for (unsigned i = 0; i < qlen + 3; i++)
 		echo_from_unknown(&h, (uint16_t)i);
 	ck_assert_uint_eq(h.st->drops[DROP_ARP_QUEUE_FULL], 3);
+	/* the waiting packets are every buffer the stack holds */
+	ck_assert_uint_eq(stack_held_buffers(h.st), qlen);
+	ck_assert_uint_eq(nbuf_pool_in_use(&h.st->pool), qlen);
 	expect_arp(&h, eth_broadcast, ARP_OP_REQUEST, HOST5, zero_mac);
 	arp_reply_from_host5(&h, host5_mac);
 	unsigned sent = 0;
