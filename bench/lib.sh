@@ -23,9 +23,15 @@ NETD_ADDR=10.99.0.2
 KERNEL_ADDR=10.99.1.2
 tmp=$(mktemp -d /tmp/netd-bench.XXXXXX)
 pids=""
+# Runs on every exit; set -e must not cut it short (wait on a killed
+# process is non-zero).
 cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-	for ns in "$NS_T" "$NS_A" "$NS_B"; do ip netns del "$ns" 2>/dev/null || true; done
+	set +e
+	for p in $pids; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	for ns in "$NS_T" "$NS_A" "$NS_B"; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
