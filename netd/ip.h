@@ -34,9 +34,11 @@ void ip_local_deliver(struct stack *st, struct nbuf *nb);
  * sends it, fragmenting it to the MTU. Consumes nb. 0 or -errno
  * (-ENETUNREACH without a route, -EMSGSIZE when DF forbids fragments). */
 int ip_output(struct stack *st, struct nbuf *nb, const struct ip_out *o);
-/* Sends a datagram whose header is complete (data at the IP header) on the
- * route rt: POST_ROUTING, fragmentation, neighbour resolution. Consumes nb. */
-int ip_finish_output(struct stack *st, struct nbuf *nb, const struct route *rt);
+/* Sends a datagram whose header is complete (data at the IP header, h its
+ * parsed fields, so nothing parses it twice) on the route rt: POST_ROUTING,
+ * fragmentation, neighbour resolution. Consumes nb. */
+int ip_finish_output(struct stack *st, struct nbuf *nb, const struct ipv4_hdr *h,
+		     const struct route *rt);
 /* An IP identification for a datagram to dst: per-destination counters
  * hashed with a secret, so ids reveal nothing across destinations. */
 uint16_t ip_select_id(struct stack *st, uint32_t dst, uint8_t proto);

@@ -177,7 +177,9 @@ static void ip_forward(struct netif *in, struct nbuf *nb, const struct ipv4_hdr 
 		ip_complete_csum(nb, h);
 	ip_decrease_ttl(nb->data);
 	stat_inc(st, STAT_IP_FORW_DATAGRAMS);
-	ip_finish_output(st, nb, rt);
+	struct ipv4_hdr out = *h;
+	out.ttl--;
+	ip_finish_output(st, nb, &out, rt);
 	return;
 drop:
 	nbuf_drop(st, nb, (enum drop_reason)why);

@@ -65,19 +65,16 @@ int ip_output(struct stack *st, struct nbuf *nb, const struct ip_out *o)
 		nbuf_queue_push(&st->loopback, nb);
 		return 0;
 	}
-	return ip_finish_output(st, nb, rt);
+	return ip_finish_output(st, nb, &h, rt);
 }
 
-int ip_finish_output(struct stack *st, struct nbuf *nb, const struct route *rt)
+int ip_finish_output(struct stack *st, struct nbuf *nb, const struct ipv4_hdr *hdr,
+		     const struct route *rt)
 {
 	struct netif *nif = rt->nif;
-	struct ipv4_hdr h;
+	const struct ipv4_hdr h = *hdr;
 	struct nbuf_queue frags = {0};
 
-	if (ipv4_parse(nb->data, nbuf_len(nb), &h)) {
-		nbuf_drop(st, nb, DROP_IP_HDRLEN);	/* our own header: cannot happen */
-		return -EINVAL;
-	}
 	if (!filter_accept(&st->filter, HOOK_POST_ROUTING, nb, &h)) {
 		nbuf_drop(st, nb, DROP_FILTER);
 		return -EPERM;
