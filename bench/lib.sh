@@ -22,6 +22,8 @@ NS_B="netd-bench-$tag-b"
 NETD_ADDR=10.99.0.2
 KERNEL_ADDR=10.99.1.2
 tmp=$(mktemp -d /tmp/netd-bench.XXXXXX)
+NETD_SOCKET=$tmp/netd.sock	# programs on libnetclient find this netd here
+export NETD_SOCKET
 pids=""
 # Runs on every exit; set -e must not cut it short (wait on a killed
 # process is non-zero).
@@ -42,9 +44,10 @@ bench_setup() {
 		ip -n "$ns" link set lo up
 	done
 	ip netns exec "$NS_T" "$NETD_BIN" -d -s echo,discard,chargen -i tap:btap0 \
-		-a $NETD_ADDR/24 >"$tmp/netd.log" 2>&1 &
+		-a $NETD_ADDR/24 -S "$NETD_SOCKET" >"$tmp/netd.log" 2>&1 &
+	NETD_PID=$!
 	pids="$pids $!"
-	for _ in $(seq 50); do grep -q "running on" "$tmp/netd.log" && break; sleep 0.1; done
+	for _ in $(seq 50); do grep -qs "running on" "$tmp/netd.log" && break; sleep 0.1; done
 	ip -n "$NS_T" addr add 10.99.0.1/24 dev btap0
 	ip link add bv-a netns "$NS_A" type veth peer name bv-b netns "$NS_B"
 	ip -n "$NS_A" addr add 10.99.1.1/24 dev bv-a

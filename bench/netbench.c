@@ -7,9 +7,16 @@
  *       times; prints the p50 and p99 round trip in microseconds.
  *   netbench bulk [-b bytes] host port
  *       writes bytes to a TCP connection; prints Gbit/s.
- *   netbench serve echo|discard port
+ *   netbench serve echo|discard|hold port
  *       a TCP server (one connection at a time) and, for echo, a UDP
- *       echo on the same port: the kernel's side of the comparison.
+ *       echo on the same port: the kernel's side of the comparison. hold
+ *       accepts every connection and keeps it open, idle.
+ *   netbench hold -n count host port
+ *       opens count TCP connections, says "held count" and keeps them
+ *       open until its standard input ends: memory per idle connection.
+ *
+ * Built twice: netbench on the kernel's sockets, and netbench-nc
+ * (NETBENCH_NC) on libnetclient's, every socket call going to netd.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -24,6 +31,23 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef NETBENCH_NC
+#include <netclient.h>
+#define socket nc_socket
+#define setsockopt nc_setsockopt
+#define connect nc_connect
+#define bind nc_bind
+#define listen nc_listen
+#define accept nc_accept
+#define read nc_read
+#define write nc_write
+#define recvfrom nc_recvfrom
+#define sendto nc_sendto
+#define shutdown nc_shutdown
+#define close nc_close
+#define poll nc_poll
+#endif
 
 static double now_us(void)
 {
@@ -138,17 +162,47 @@ static void serve_stream(int fd, int echo)
 	close(fd);
 }
 
+static int run_hold(int argc, char **argv)
+{
+	int count = 100, ch;
+	char c;
+	while ((ch = getopt(argc, argv, "n:")) != -1)
+		if (ch == 'n')
+			count = atoi(optarg);
+	if (argc - optind != 2 || count <= 0)
+		return fprintf(stderr, "usage: netbench hold -n count host port\n"), 2;
+	for (int i = 0; i < count; i++)
+		connect_to(argv[optind], atoi(argv[optind + 1]), SOCK_STREAM);
+	printf("held %d\n", count);
+	fflush(stdout);
+	while (read(STDIN_FILENO, &c, 1) > 0)
+		;
+	return 0;
+}
+
+/* Accepts every connection and keeps it, idle. */
+static int serve_hold(int l)
+{
+	while (accept(l, NULL, NULL) >= 0 || errno == EINTR || errno == ECONNABORTED)
+		;
+	die("accept");
+	return 1;
+}
+
 static int run_serve(int argc, char **argv)
 {
-	if (argc != 4 || (strcmp(argv[2], "echo") && strcmp(argv[2], "discard")))
-		return fprintf(stderr, "usage: netbench serve echo|discard port\n"), 2;
+	if (argc != 4 || (strcmp(argv[2], "echo") && strcmp(argv[2], "discard") &&
+			  strcmp(argv[2], "hold")))
+		return fprintf(stderr, "usage: netbench serve echo|discard|hold port\n"), 2;
 	int echo = strcmp(argv[2], "echo") == 0, one = 1;
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3]))};
 	int l = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l, 16) < 0 ||
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l, 4096) < 0 ||
 	    bind(u, (struct sockaddr *)&a, sizeof(a)) < 0)
 		die("bind");
+	if (strcmp(argv[2], "hold") == 0)
+		return serve_hold(l);
 	struct pollfd p[2] = {{.fd = l, .events = POLLIN}, {.fd = u, .events = POLLIN}};
 	static char buf[65536];
 	for (;;) {
@@ -175,8 +229,10 @@ int main(int argc, char **argv)
 		return run_rr(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "bulk") == 0)
 		return run_bulk(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "hold") == 0)
+		return run_hold(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "serve") == 0)
 		return run_serve(argc, argv);
-	fprintf(stderr, "usage: netbench rr|bulk|serve ...\n");
+	fprintf(stderr, "usage: netbench rr|bulk|hold|serve ...\n");
 	return 2;
 }

@@ -123,6 +123,14 @@ int mem_inject(struct netdev *dev, const void *frame, unsigned len);
 
 /* Tees every frame in both directions into a pcap file; takes over inner. */
 struct netdev *pcap_wrap(struct netdev *inner, const char *path, int *err);
+/* The classic pcap format the tee writes (nanosecond timestamps, Ethernet,
+ * host byte order): the file's header, and a record's header for a frame
+ * of len bytes at ts nanoseconds, which returns how many of the frame's
+ * bytes follow it (len cut to the snapshot length). */
+#define PCAP_FILE_HDR_LEN 24
+#define PCAP_REC_HDR_LEN 16
+void pcap_file_header(void *buf);
+size_t pcap_record_header(void *buf, size_t len, uint64_t ts);
 
 struct fault_config {
 	double drop, duplicate, reorder, corrupt;	/* probabilities, 0..1 */

@@ -10,6 +10,8 @@
  *
  * Records are buffered through stdio and flushed once per burst that wrote
  * any. A write error is logged once and ends the capture; traffic goes on.
+ * The two headers of the format are also what netd's live capture writes
+ * (netd/capture.c).
  */
 #include "config.h"
 
@@ -74,9 +76,22 @@ static void pcap_fail(struct pcap_tee *pc)
 	pc->f = NULL;
 }
 
-static void pcap_record(struct pcap_tee *pc, const struct nbuf *nb, uint64_t ts)
+void pcap_file_header(void *buf)
 {
-	size_t len = nbuf_len(nb);
+	struct pcap_file_hdr fh = {
+		.magic = PCAP_MAGIC_NSEC,
+		.version_major = PCAP_VERSION_MAJOR,
+		.version_minor = PCAP_VERSION_MINOR,
+		.snaplen = PCAP_SNAPLEN,
+		.linktype = PCAP_LINKTYPE_ETHERNET,
+	};
+
+	_Static_assert(sizeof(fh) == PCAP_FILE_HDR_LEN, "pcap file header");
+	memcpy(buf, &fh, sizeof(fh));
+}
+
+size_t pcap_record_header(void *buf, size_t len, uint64_t ts)
+{
 	size_t incl = MIN(len, (size_t)PCAP_SNAPLEN);
 	struct pcap_rec_hdr rh = {
 		.ts_sec = (uint32_t)(ts / NSEC_PER_SEC),
@@ -85,9 +100,19 @@ static void pcap_record(struct pcap_tee *pc, const struct nbuf *nb, uint64_t ts)
 		.orig_len = (uint32_t)len,
 	};
 
+	_Static_assert(sizeof(rh) == PCAP_REC_HDR_LEN, "pcap record header");
+	memcpy(buf, &rh, sizeof(rh));
+	return incl;
+}
+
+static void pcap_record(struct pcap_tee *pc, const struct nbuf *nb, uint64_t ts)
+{
+	uint8_t rh[PCAP_REC_HDR_LEN];
+	size_t incl = pcap_record_header(rh, nbuf_len(nb), ts);
+
 	if (!pc->f)
 		return;
-	if (fwrite(&rh, sizeof(rh), 1, pc->f) != 1 || fwrite(nb->data, 1, incl, pc->f) != incl)
+	if (fwrite(rh, sizeof(rh), 1, pc->f) != 1 || fwrite(nb->data, 1, incl, pc->f) != incl)
 		pcap_fail(pc);
 }
 
@@ -198,14 +223,9 @@ static const struct netdev_ops pcap_ops = {
 /* Creates the file and writes its header: 0 or -errno. */
 static int pcap_create(struct pcap_tee *pc, const char *path)
 {
-	struct pcap_file_hdr fh = {
-		.magic = PCAP_MAGIC_NSEC,
-		.version_major = PCAP_VERSION_MAJOR,
-		.version_minor = PCAP_VERSION_MINOR,
-		.snaplen = PCAP_SNAPLEN,
-		.linktype = PCAP_LINKTYPE_ETHERNET,
-	};
+	uint8_t fh[PCAP_FILE_HDR_LEN];
 
+	pcap_file_header(fh);
 	pc->f = fopen(path, "we");
 	if (!pc->f)
 		return -errno;

@@ -14,11 +14,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -800,6 +802,64 @@ static int kw_services(struct reader *r, int argc, char **argv, char *err, size_
 	return 0;
 }
 
+int conf_set_control_socket(struct netd_config *c, const char *path, char *err, size_t errlen)
+{
+	if (path[0] != '/' || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return fail(err, errlen, "control socket '%s': expected an absolute path of at most %zu bytes",
+			    path, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	snprintf(c->ctl.path, sizeof(c->ctl.path), "%s", path);
+	return 0;
+}
+
+static int kw_control_socket(struct reader *r, int argc, char **argv, char *err, size_t errlen)
+{
+	return conf_set_control_socket(r->c, argv[1], err, errlen);
+}
+
+static int kw_client_max_sockets(struct reader *r, int argc, char **argv, char *err,
+				 size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_number(argv[1], 1, 65536, "client-max-sockets", &v, err, errlen) < 0)
+		return -1;
+	r->c->ctl.client_max_sockets = (unsigned)v;
+	return 0;
+}
+
+static int kw_client_ring_size(struct reader *r, int argc, char **argv, char *err,
+			       size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_size(argv[1], 16 * 1024, 4 * 1024 * 1024, "client-ring-size", &v, err, errlen) < 0)
+		return -1;
+	if (v & (v - 1))
+		return fail(err, errlen, "client-ring-size: expected a power of two such as 256k, not '%s'",
+			    argv[1]);
+	r->c->ctl.client_ring_size = (unsigned)v;
+	return 0;
+}
+
+static int parse_group(const char *name, const char *what, gid_t *gid, char *err, size_t errlen)
+{
+	struct group *g = getgrnam(name);
+	if (!g)
+		return fail(err, errlen, "%s: no group named '%s'", what, name);
+	*gid = g->gr_gid;
+	return 0;
+}
+
+static int kw_admin_group(struct reader *r, int argc, char **argv, char *err, size_t errlen)
+{
+	return parse_group(argv[1], "admin-group", &r->c->ctl.admin_gid, err, errlen);
+}
+
+static int kw_bind_group(struct reader *r, int argc, char **argv, char *err, size_t errlen)
+{
+	return parse_group(argv[1], "bind-group", &r->c->ctl.bind_gid, err, errlen);
+}
+
 static const struct keyword keywords[] = {
 	{ "interface", IN_TOP, 2, "interface KIND:NAME {", kw_interface },
 	{ "}", ANYWHERE, 0, "}", kw_close },
@@ -822,6 +882,11 @@ static const struct keyword keywords[] = {
 	{ "buffers", IN_TOP, 1, "buffers N", kw_buffers },
 	{ "services", IN_TOP, -1, "services NAME...", kw_services },
 	{ "busy-poll", IN_TOP, 1, "busy-poll DURATION", kw_busy_poll },
+	{ "control-socket", IN_TOP, 1, "control-socket PATH", kw_control_socket },
+	{ "client-max-sockets", IN_TOP, 1, "client-max-sockets N", kw_client_max_sockets },
+	{ "client-ring-size", IN_TOP, 1, "client-ring-size SIZE", kw_client_ring_size },
+	{ "admin-group", IN_TOP, 1, "admin-group NAME", kw_admin_group },
+	{ "bind-group", IN_TOP, 1, "bind-group NAME", kw_bind_group },
 };
 
 /* Levenshtein distance, for "did you mean"; large when b is long. */
@@ -976,6 +1041,7 @@ void conf_init(struct netd_config *c)
 	memset(c, 0, sizeof(*c));
 	c->log_level = LOG_LVL_INFO;
 	stack_params_default(&c->params);
+	ctl_config_default(&c->ctl);
 }
 
 /* gw is on the subnet of one of our addresses and is not one of them; the

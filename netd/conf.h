@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "../drivers/netdev.h"
+#include "ctl.h"
 #include "netif.h"
 #include "stack.h"
 
@@ -52,6 +53,7 @@ struct netd_config {
 	unsigned services;		/* SERVICE_* bits of services.h */
 	int log_level;			/* enum log_level */
 	struct stack_params params;	/* forwarding and tunables */
+	struct ctl_config ctl;		/* control socket and client limits */
 };
 
 /* Defaults: no interface, log level info, stack_params_default(). */
@@ -69,6 +71,8 @@ int conf_set_mac(struct netd_config *c, const char *mac, char *err, size_t errle
 int conf_set_mtu(struct netd_config *c, const char *mtu, char *err, size_t errlen);
 int conf_set_capture(struct netd_config *c, const char *path, char *err, size_t errlen);
 int conf_set_fault(struct netd_config *c, const char *spec, char *err, size_t errlen);
+/* The control socket's path (-S, control-socket). */
+int conf_set_control_socket(struct netd_config *c, const char *path, char *err, size_t errlen);
 /* Adds the built-in services of a list such as "echo,discard,chargen". */
 int conf_add_services(struct netd_config *c, const char *list, char *err, size_t errlen);
 /* Checks the whole: at least one interface, the gateway on a connected

@@ -2,9 +2,11 @@
  * loop.c: the data-plane loop of loop.h. Device readiness comes from
  * multishot poll requests, transmit completions from the write requests
  * the drivers queue (each carries its nbuf, freed here), and signals from
- * a signalfd polled the same way. The io_uring user_data says which: a
- * pointer with the low bit set is a transmitted nbuf; otherwise the low
- * three bits give the kind and the rest an interface index.
+ * a signalfd polled the same way, and the fds other modules watch (the
+ * control socket, client sessions) through struct loop_watch. The io_uring
+ * user_data says which: a pointer with the low bit set is a transmitted
+ * nbuf; a pointer with the low three bits clear is a loop_watch; otherwise
+ * the low three bits give the kind and the rest an interface index.
  */
 #include "config.h"
 
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "ctl.h"
 #include "loop.h"
 #include "stack.h"
 #include "util.h"
@@ -26,20 +29,66 @@
 #define LOOP_RX_BUDGET 256
 #define UD_POLL 2
 #define UD_SIGNAL 4
+#define UD_IGNORE 6		/* completions of poll removals */
 #define UD_KIND_MASK 7
 
-static int loop_poll_fd(struct loop *l, int fd, uint64_t ud)
+static struct io_uring_sqe *loop_sqe(struct loop *l)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
 	if (!sqe) {
 		io_uring_submit(&l->ring);
 		sqe = io_uring_get_sqe(&l->ring);
-		if (!sqe)
-			return -EBUSY;
 	}
+	return sqe;
+}
+
+static int loop_poll_fd(struct loop *l, int fd, uint64_t ud)
+{
+	struct io_uring_sqe *sqe = loop_sqe(l);
+	if (!sqe)
+		return -EBUSY;
 	io_uring_prep_poll_multishot(sqe, fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, ud);
 	return 0;
+}
+
+int loop_watch(struct loop *l, struct loop_watch *w)
+{
+	w->removing = false;
+	return loop_poll_fd(l, w->fd, (uint64_t)(uintptr_t)w);
+}
+
+void loop_unwatch(struct loop *l, struct loop_watch *w)
+{
+	struct io_uring_sqe *sqe = loop_sqe(l);
+	w->removing = true;
+	l->unwatching++;
+	if (!sqe) {
+		log_warn("io_uring: no room to stop polling fd %d", w->fd);
+		return;
+	}
+	io_uring_prep_poll_remove(sqe, (uint64_t)(uintptr_t)w);
+	io_uring_sqe_set_data64(sqe, UD_IGNORE);
+}
+
+/* A watched fd: the owner's callback, and the poll re-armed if the kernel
+ * ended it (the owner may have asked for the removal meanwhile). */
+static void loop_watch_complete(struct loop *l, struct loop_watch *w, int res, bool more)
+{
+	if (w->removing) {
+		if (!more) {
+			l->unwatching--;
+			w->fn(w, -ECANCELED);
+		}
+		return;
+	}
+	if (res == -ECANCELED && !more) {
+		w->fn(w, -ECANCELED);
+		return;
+	}
+	w->fn(w, res);
+	if (!more && !w->removing)
+		loop_poll_fd(l, w->fd, (uint64_t)(uintptr_t)w);
 }
 
 int loop_init(struct loop *l, struct stack *st)
@@ -135,6 +184,12 @@ static void loop_complete(struct loop *l, struct io_uring_cqe *cqe)
 		}
 		return;
 	}
+	if ((ud & UD_KIND_MASK) == 0 && ud) {
+		loop_watch_complete(l, (struct loop_watch *)(uintptr_t)ud, cqe->res, !rearm);
+		return;
+	}
+	if ((ud & UD_KIND_MASK) == UD_IGNORE)
+		return;
 	if ((ud & UD_KIND_MASK) == UD_SIGNAL) {
 		loop_read_signals(l);
 		if (rearm)
@@ -188,11 +243,15 @@ static void loop_turn_work(struct loop *l, bool *busy)
 	*busy = loop_receive(l);
 	ip_loopback_run(st);
 	stack_run_timers(st);
+	if (l->ctl && ctl_run(l->ctl))
+		l->last_rx = st->clock.now;
 	sock_run_ready(st);
 	for (unsigned i = 0; i < st->nifs; i++)
 		netif_flush(st->ifs[i]);
 	*busy |= st->loopback.len > 0 || st->socks.ready != NULL;
 	*busy = loop_spin(l) || *busy;
+	if (!*busy && l->ctl)
+		*busy = !ctl_prepare_sleep(l->ctl);
 }
 
 static int loop_wait(struct loop *l, bool busy)
@@ -217,6 +276,8 @@ static int loop_wait(struct loop *l, bool busy)
 		n++;
 	}
 	io_uring_cq_advance(&l->ring, n);
+	if (l->ctl)
+		ctl_woken(l->ctl);
 	return 0;
 }
 
@@ -237,4 +298,19 @@ int loop_run(struct loop *l)
 	}
 	loop_print_stats(l, LOG_LVL_INFO);
 	return 0;
+}
+
+void loop_settle(struct loop *l)
+{
+	for (int i = 0; i < 100 && l->unwatching; i++) {
+		struct io_uring_cqe *cqe;
+		struct __kernel_timespec ts = {.tv_nsec = 1000000};
+		io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &ts, NULL);
+		unsigned head, n = 0;
+		io_uring_for_each_cqe(&l->ring, head, cqe) {
+			loop_complete(l, cqe);
+			n++;
+		}
+		io_uring_cq_advance(&l->ring, n);
+	}
 }

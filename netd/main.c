@@ -14,14 +14,16 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "services.h"
 #include "stack.h"
 #include "wire/eth.h"
 
 #define NETD_CONF_DEFAULT SYSCONFDIR "/netd/netd.conf"
-#define OPTSTRING "a:dFf:g:hi:M:m:nr:s:Vvw:x:"
+#define OPTSTRING "a:dFf:g:hi:M:m:nr:S:s:Vvw:x:"
 
 static const struct option long_options[] = {
 	{"help", no_argument, NULL, 'h'},
@@ -39,8 +41,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: netd [-dFhnVv] [-a address/len] [-f file] [-g gateway] [-i kind:ifname]\n"
-		"            [-M mtu] [-m mac] [-r dst/len,gateway] [-s services] [-w file]\n"
-		"            [-x faults]\n"
+		"            [-M mtu] [-m mac] [-r dst/len,gateway] [-S socket] [-s services]\n"
+		"            [-w file] [-x faults]\n"
 		"  -a address/len      address of the last -i interface (repeatable)\n"
 		"  -d                  stay in the foreground and log to stderr\n"
 		"  -F                  forward packets between interfaces\n"
@@ -53,6 +55,7 @@ static void usage(FILE *f)
 		"  -m mac              MAC of the last -i interface\n"
 		"  -n                  check the configuration and exit\n"
 		"  -r dst/len,gateway  static route (repeatable)\n"
+		"  -S path             control socket (default " CTL_DEFAULT_SOCKET ")\n"
 		"  -s services         built-in services: echo,discard,chargen\n"
 		"  -V, --version       print the version and exit\n"
 		"  -v                  more verbose (repeatable; -vv logs every drop)\n"
@@ -99,6 +102,7 @@ static int apply_flags(int argc, char **argv, struct netd_config *c, char *err, 
 		case 'M': rc = conf_set_mtu(c, optarg, err, len); break;
 		case 'm': rc = conf_set_mac(c, optarg, err, len); break;
 		case 'r': rc = conf_add_route(c, optarg, err, len); break;
+		case 'S': rc = conf_set_control_socket(c, optarg, err, len); break;
 		case 's': rc = conf_add_services(c, optarg, err, len); break;
 		case 'w': rc = conf_set_capture(c, optarg, err, len); break;
 		case 'x': rc = conf_set_fault(c, optarg, err, len); break;
@@ -215,8 +219,13 @@ int main(int argc, char **argv)
 		netif_up(st->ifs[i]);
 	if ((err = services_start(st, conf.services)) < 0)
 		log_fatal("services: %s", strerror(-err));
-	log_info("running on %u interface(s)", st->nifs);
+	if (!(loop.ctl = ctl_create(&loop, st, &conf.ctl, &err)))
+		log_fatal("control socket %s: %s", conf.ctl.path, strerror(-err));
+	log_info("running on %u interface(s), control socket %s", st->nifs, conf.ctl.path);
+	notify_send("READY=1");
 	err = loop_run(&loop);
+	notify_send("STOPPING=1");
+	ctl_destroy(loop.ctl);
 	loop_destroy(&loop);
 	stack_destroy(st);
 	return err < 0 ? 1 : 0;

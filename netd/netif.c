@@ -2,7 +2,8 @@
  * netif.c: interfaces of the stack. Adding an address adds its connected
  * route; received frames enter through netif_receive(), transmitted ones
  * collect in a batch that netif_flush() hands to the device once per loop
- * turn (or sooner, when the batch is full).
+ * turn (or sooner, when the batch is full). Taps (live captures) see
+ * frames at both ends.
  */
 #include "config.h"
 
@@ -94,9 +95,34 @@ uint32_t netif_source_for(const struct netif *nif, uint32_t dst)
 	return nif->naddrs ? nif->addrs[0].addr : 0;
 }
 
+void netif_tap_add(struct stack *st, struct netif_tap *tap)
+{
+	tap->next = st->taps;
+	st->taps = tap;
+}
+
+void netif_tap_del(struct stack *st, struct netif_tap *tap)
+{
+	struct netif_tap **pp = &st->taps;
+	while (*pp && *pp != tap)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = tap->next;
+}
+
+static void netif_run_taps(const struct netif *nif, const struct nbuf *nb, bool out)
+{
+	for (struct netif_tap *t = nif->st->taps, *next; t; t = next) {
+		next = t->next;
+		t->fn(t, nif, nb, out);
+	}
+}
+
 void netif_receive(struct netif *nif, struct nbuf *nb)
 {
 	nb->ifindex = (uint16_t)nif->index;
+	if (unlikely(nif->st->taps))
+		netif_run_taps(nif, nb, false);
 	stat_inc(nif->st, STAT_ETH_IN_FRAMES);
 	eth_input(nif, nb);
 }
@@ -125,6 +151,8 @@ void dev_queue_xmit(struct netif *nif, struct nbuf *nb)
 	if (nif->ntx == NETDEV_BATCH)
 		netif_flush(nif);
 	nb->ifindex = (uint16_t)nif->index;
+	if (unlikely(nif->st->taps))
+		netif_run_taps(nif, nb, true);
 	nif->txq[nif->ntx++] = nb;
 	stat_inc(nif->st, STAT_ETH_OUT_FRAMES);
 }

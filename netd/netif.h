@@ -42,6 +42,19 @@ struct netif {
 	bool rx_ready;		/* the device said frames are waiting */
 };
 
+/* A tap sees every frame an interface receives, before the stack looks at
+ * it, and every frame the stack queues for the device (out). It reads nb
+ * and must neither keep nor change it; it may remove itself. Taps hang off
+ * the stack (st->taps): with none, a frame pays one test of a pointer. */
+struct netif_tap {
+	void (*fn)(struct netif_tap *tap, const struct netif *nif, const struct nbuf *nb,
+		   bool out);
+	struct netif_tap *next;
+};
+
+void netif_tap_add(struct stack *st, struct netif_tap *tap);
+void netif_tap_del(struct stack *st, struct netif_tap *tap);
+
 /* Adds dev to the stack as a new interface; takes over dev. NULL when full. */
 struct netif *netif_add(struct stack *st, struct netdev *dev, const uint8_t *mac, unsigned mtu);
 /* Adds addr/plen and its connected route. 0, -EEXIST, -ENOSPC or -EINVAL. */

@@ -12,7 +12,7 @@
 
 struct netif;
 
-enum route_origin { ROUTE_CONNECTED, ROUTE_STATIC };
+enum route_origin { ROUTE_CONNECTED, ROUTE_STATIC, ROUTE_ADMIN };	/* ADMIN: added by netdctl */
 
 struct route {
 	uint32_t dst;		/* host order, masked to plen */

@@ -163,6 +163,7 @@ int sock_create(struct stack *st, int type, int protocol, uid_t uid, struct sock
 	sk->type = type;
 	sk->protocol = protocol;
 	sk->uid = uid;
+	sk->bind_privileged = uid == 0;
 	sk->opts.sndbuf = SOCK_DEFAULT_BUF;
 	sk->opts.rcvbuf = SOCK_DEFAULT_BUF;
 	sk->opts.rcvlowat = 1;
@@ -280,7 +281,7 @@ int sock_bind(struct sock *sk, const struct sock_addr *a)
 		return -EADDRNOTAVAIL;
 	if (a->port == 0)
 		return sock_pick_port(sk, a->addr);
-	if (a->port < 1024 && sk->uid != 0)
+	if (a->port < 1024 && !sk->bind_privileged)
 		return -EACCES;
 	if (bind_conflict(sk, a->addr, a->port))
 		return -EADDRINUSE;

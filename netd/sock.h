@@ -95,7 +95,8 @@ struct sock {
 	bool closed;			/* the owner let go of it */
 	unsigned shut;			/* SHUT_RD bit 1, SHUT_WR bit 2 */
 	int err;			/* pending error, read by SO_ERROR */
-	uid_t uid;			/* for SO_REUSEPORT and privileged ports */
+	uid_t uid;			/* for SO_REUSEPORT */
+	bool bind_privileged;		/* may bind ports below 1024 (uid 0 by default) */
 	struct sock_opts opts;
 	struct sock *port_next;		/* chain in the protocol's port table */
 	sock_wakeup_fn wakeup;

@@ -69,6 +69,7 @@ struct stack {
 	uint64_t drops[DROP_MAX];
 	uint64_t stats[STAT_MAX];
 	bool trace;		/* log every drop */
+	struct netif_tap *taps;	/* live captures (netif.h); NULL almost always */
 };
 
 void stack_params_default(struct stack_params *p);

@@ -473,6 +473,20 @@ ssize_t tcp_sendmsg(struct sock *sk, const void *buf, size_t len, int flags)
 	return (ssize_t)n;
 }
 
+ssize_t tcp_send_all(struct sock *sk, const void *buf, size_t len)
+{
+	struct tcp_sock *tp = sk->tcp;
+	int err = tcp_send_allowed(sk);
+	if (err)
+		return err;
+	size_t need = tp->snd.len + len;
+	if (need > tp->snd.cap && tcp_ring_resize(&tp->snd, need) < 0)
+		return -ENOBUFS;
+	size_t n = tcp_ring_write(&tp->snd, buf, len);
+	tcp_output(tp);
+	return (ssize_t)n;
+}
+
 static bool tcp_fin_received(const struct tcp_sock *tp)
 {
 	switch (tp->state) {

@@ -270,6 +270,10 @@ int tcp_connect(struct sock *sk, const struct sock_addr *a);
 /* Queues up to len bytes (fewer when the send buffer fills; -EAGAIN when
  * it is full); -EPIPE after shutdown or reset. */
 ssize_t tcp_sendmsg(struct sock *sk, const void *buf, size_t len, int flags);
+/* Queues all len bytes, growing the send buffer past its limit if need be:
+ * for bytes a client already handed over (they sat in its shared ring)
+ * that a close must not lose. len or -errno. */
+ssize_t tcp_send_all(struct sock *sk, const void *buf, size_t len);
 /* Reads in-order bytes (MSG_PEEK, MSG_WAITALL is the caller's loop);
  * 0 at end of stream; -EAGAIN when nothing is there yet. */
 ssize_t tcp_recvmsg(struct sock *sk, void *buf, size_t len, int flags);

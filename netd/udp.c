@@ -262,6 +262,12 @@ ssize_t udp_recvfrom(struct sock *sk, void *buf, size_t len, int flags, struct s
 		sk->err = 0;
 		return -err;
 	}
+	return udp_recv_datagram(sk, buf, len, flags, src);
+}
+
+ssize_t udp_recv_datagram(struct sock *sk, void *buf, size_t len, int flags,
+			  struct sock_addr *src)
+{
 	struct nbuf *nb = sk->rxq.first;
 	if (!nb)
 		return sk->shut & SOCK_SHUT_RD ? 0 : -EAGAIN;

@@ -57,11 +57,13 @@ netns_new() {
 	eval "$2=\$name"
 }
 
-# netd_start NETNS ARGS...: runs netd in the foreground of a background job.
+# netd_start NETNS ARGS...: runs netd in the foreground of a background job,
+# with its control socket in this script's own directory (ARGS may name
+# another), so that tests running side by side never share one.
 netd_start() {
 	ns=$1
 	shift
-	ip netns exec "$ns" "$NETD_BIN" -d "$@" >"$E2E_TMP/netd.log" 2>&1 &
+	ip netns exec "$ns" "$NETD_BIN" -d -S "$E2E_TMP/netd.sock" "$@" >"$E2E_TMP/netd.log" 2>&1 &
 	NETD_PID=$!
 	E2E_PIDS="$E2E_PIDS $NETD_PID"
 }

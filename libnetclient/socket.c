@@ -1,0 +1,530 @@
+/*
+ * socket.c: the netd sockets of this process and the calls that manage
+ * them (socket, bind, listen, accept, connect, shutdown, close, options,
+ * names, fcntl, ioctl). A table indexed by file descriptor finds the
+ * struct nc_sock of a netd socket; a descriptor with no entry belongs to
+ * the kernel, and each call hands it to the kernel's call of the same
+ * name. Entries are published and removed with atomic stores, so lookups
+ * take no lock.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libnetclient/include/netclient.h"
+#include "libnetclient/nc-internal.h"
+
+#define NC_FD_MAX 65536
+
+static struct nc_sock *nc_table[NC_FD_MAX];
+
+struct nc_sock *nc__sock_get(int fd)
+{
+	if (fd < 0 || fd >= NC_FD_MAX)
+		return NULL;
+	return __atomic_load_n(&nc_table[fd], __ATOMIC_ACQUIRE);
+}
+
+void nc__sock_forget_all(void)
+{
+	for (int fd = 0; fd < NC_FD_MAX; fd++) {
+		struct nc_sock *s = nc_table[fd];
+		if (!s)
+			continue;
+		nc_table[fd] = NULL;
+		if (s->child_fd >= 0)
+			close(s->child_fd);
+		free(s);
+	}
+}
+
+int nc_is_socket(int fd)
+{
+	return nc__sock_get(fd) != NULL;
+}
+
+void nc__sock_bind_rings(struct nc_sock *s)
+{
+	struct nc_session *ss = &nc__session;
+	s->shm = (struct ncs_slot *)(ss->base + ss->layout.slot_off) + s->slot;
+	s->rx_area = ss->base + ncs_rx_off(&ss->layout, s->slot);
+	s->tx_area = ss->base + ncs_tx_off(&ss->layout, s->slot);
+	s->rx_tail = 0;
+	s->tx_head = 0;
+}
+
+struct nc_sock *nc__sock_attach(int fd, uint32_t slot, int type, bool nonblock)
+{
+	struct nc_sock *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->fd = fd;
+	s->slot = slot;
+	s->type = type;
+	s->nonblock = nonblock;
+	s->child_fd = -1;
+	pthread_mutex_init(&s->rx_lock, NULL);
+	pthread_mutex_init(&s->tx_lock, NULL);
+	nc__sock_bind_rings(s);
+	/* netd writes the eventfd on every change of state; data wakeups are
+	 * asked for per wait through the rings' flags */
+	__atomic_store_n(&s->shm->wake_mask, 0xffffffffu, __ATOMIC_RELEASE);
+	__atomic_store_n(&nc_table[fd], s, __ATOMIC_RELEASE);
+	return s;
+}
+
+static void sock_forget(struct nc_sock *s)
+{
+	__atomic_store_n(&nc_table[s->fd], NULL, __ATOMIC_RELEASE);
+	pthread_mutex_destroy(&s->rx_lock);
+	pthread_mutex_destroy(&s->tx_lock);
+	free(s);
+}
+
+int nc__sock_cmd(struct nc_sock *s, uint16_t op, int32_t a0, struct ncs_reply *reply)
+{
+	struct ncs_cmd c = {.op = op, .slot = s->slot, .a = {a0}};
+	struct ncs_reply r;
+	return nc__call(&c, reply ? reply : &r);
+}
+
+/* ---- addresses ---- */
+
+int nc__sockaddr_in(const struct sockaddr *sa, socklen_t len, uint32_t *addr, uint16_t *port)
+{
+	if (!sa || len < sizeof(sa_family_t))
+		return -EINVAL;
+	if (sa->sa_family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (len < sizeof(struct sockaddr_in))
+		return -EINVAL;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	*addr = ntohl(sin->sin_addr.s_addr);
+	*port = ntohs(sin->sin_port);
+	return 0;
+}
+
+/* Writes as much of the address as fits and the full length, as Linux. */
+void nc__fill_sockaddr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(addr)};
+	if (!sa || !len)
+		return;
+	memcpy(sa, &sin, MIN_LEN(*len, sizeof(sin)));
+	*len = sizeof(sin);
+}
+
+/* ---- creating ---- */
+
+static int sock_open(int type, int protocol, uint32_t *slot, int *fd)
+{
+	int err = nc__session_get();
+	if (err)
+		return err;
+	*fd = nc__slot_open(slot, (type & SOCK_CLOEXEC) ? EFD_CLOEXEC : 0);
+	if (*fd < 0)
+		return *fd;
+	if (*fd >= NC_FD_MAX) {
+		close(*fd);
+		nc__slot_free(*slot);
+		return -EMFILE;
+	}
+	struct ncs_cmd c = {.op = NCS_OP_SOCKET, .slot = *slot,
+			    .a = {type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), protocol}};
+	struct ncs_reply r;
+	if ((err = nc__call(&c, &r)) < 0) {
+		close(*fd);
+		nc__slot_free(*slot);
+	}
+	return err;
+}
+
+int nc_socket(int domain, int type, int protocol)
+{
+	uint32_t slot;
+	int fd, base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (domain != AF_INET)
+		return socket(domain, type, protocol);
+	if (base != SOCK_STREAM && base != SOCK_DGRAM)
+		return base == SOCK_RAW ? socket(domain, type, protocol) : nc__err(-ESOCKTNOSUPPORT);
+	int err = sock_open(type, protocol, &slot, &fd);
+	if (err)
+		return nc__err(err);
+	if (!nc__sock_attach(fd, slot, base, type & SOCK_NONBLOCK)) {
+		struct nc_sock tmp = {.slot = slot};
+		nc__sock_cmd(&tmp, NCS_OP_CLOSE, 0, NULL);
+		close(fd);
+		nc__slot_free(slot);
+		return nc__err(-ENOBUFS);
+	}
+	return fd;
+}
+
+/* ---- binding, listening, connecting ---- */
+
+static int addr_cmd(struct nc_sock *s, uint16_t op, const struct sockaddr *sa, socklen_t len)
+{
+	struct ncs_cmd c = {.op = op, .slot = s->slot};
+	struct ncs_reply r;
+	int err = nc__sockaddr_in(sa, len, &c.addr, &c.port);
+	if (err)
+		return err;
+	return nc__call(&c, &r);
+}
+
+int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct nc_sock *s = nc__sock_get(fd);
+	if (!s)
+		return bind(fd, addr, len);
+	return nc__err(addr_cmd(s, NCS_OP_BIND, addr, len));
+}
+
+int nc_listen(int fd, int backlog)
+{
+	struct nc_sock *s = nc__sock_get(fd);
+	if (!s)
+		return listen(fd, backlog);
+	return nc__err(nc__sock_cmd(s, NCS_OP_LISTEN, backlog, NULL));
+}
+
+static bool connect_settled(struct nc_sock *s)
+{
+	return !(__atomic_load_n(&s->shm->flags, __ATOMIC_ACQUIRE) & NCS_SLOT_CONNECTING);
+}
+
+/* A blocking connect waits for the handshake; the outcome is SO_ERROR's. */
+static int connect_wait(struct nc_sock *s)
+{
+	int64_t deadline = nc__deadline(s->sndtimeo_ns);
+	while (!connect_settled(s)) {
+		int err = nc__wait(s, NC_WAIT_STATE, connect_settled, deadline);
+		if (err == -EAGAIN)
+			return -EINPROGRESS;
+		if (err == -ENETDOWN)
+			return -ECONNREFUSED;
+		if (err)
+			return err;
+	}
+	struct ncs_cmd c = {.op = NCS_OP_GETSOCKOPT, .slot = s->slot,
+			    .a = {SOL_SOCKET, SO_ERROR, sizeof(int)}};
+	struct ncs_reply r;
+	int soerr = 0, err = nc__call(&c, &r);
+	if (err)
+		return err;
+	memcpy(&soerr, r.data, sizeof(soerr));
+	return -soerr;
+}
+
+static int sock_connect(struct nc_sock *s, const struct sockaddr *sa, socklen_t len)
+{
+	struct ncs_cmd c = {.op = NCS_OP_CONNECT, .slot = s->slot};
+	struct ncs_reply r;
+	if (sa && len >= sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC) {
+		c.a[0] = 1;
+	} else {
+		int err = nc__sockaddr_in(sa, len, &c.addr, &c.port);
+		if (err)
+			return err;
+	}
+	int err = nc__call(&c, &r);
+	if (s->type == SOCK_DGRAM && err == 0)
+		s->udp_connected = !c.a[0];
+	if (err == -EINPROGRESS && !s->nonblock)
+		err = connect_wait(s);
+	return err;
+}
+
+int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct nc_sock *s = nc__sock_get(fd);
+	if (!s)
+		return connect(fd, addr, len);
+	return nc__err(sock_connect(s, addr, len));
+}
+
+/* ---- accepting ---- */
+
+/* A listener keeps one registered slot ready for the next connection. */
+static int accept_spare(struct nc_sock *s, int flags)
+{
+	if (s->child_fd >= 0)
+		return 0;
+	s->child_fd = nc__slot_open(&s->child_slot, (flags & SOCK_CLOEXEC) ? EFD_CLOEXEC : 0);
+	if (s->child_fd < 0) {
+		int err = s->child_fd;
+		s->child_fd = -1;
+		return err;
+	}
+	if (s->child_fd >= NC_FD_MAX) {
+		close(s->child_fd);
+		nc__slot_free(s->child_slot);
+		s->child_fd = -1;
+		return -EMFILE;
+	}
+	return 0;
+}
+
+static bool accept_ready(struct nc_sock *s)
+{
+	uint32_t ev = __atomic_load_n(&s->shm->events, __ATOMIC_ACQUIRE);
+	return (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0 ||
+	       !(__atomic_load_n(&s->shm->flags, __ATOMIC_ACQUIRE) & NCS_SLOT_LISTENING);
+}
+
+static int accept_one(struct nc_sock *s, struct ncs_reply *r)
+{
+	struct ncs_cmd c = {.op = NCS_OP_ACCEPT, .slot = s->slot, .a = {(int32_t)s->child_slot}};
+	return nc__call(&c, r);
+}
+
+static int sock_accept(struct nc_sock *s, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	struct ncs_reply r;
+	int64_t deadline = nc__deadline(s->rcvtimeo_ns);
+	int err;
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	pthread_mutex_lock(&s->rx_lock);
+	while ((err = accept_spare(s, flags)) == 0 && (err = accept_one(s, &r)) == -EAGAIN &&
+	       !s->nonblock) {
+		err = nc__wait(s, NC_WAIT_STATE, accept_ready, deadline);
+		if (err)
+			break;
+	}
+	int fd = s->child_fd;
+	uint32_t slot = s->child_slot;
+	if (err == 0)
+		s->child_fd = -1;
+	pthread_mutex_unlock(&s->rx_lock);
+	if (err)
+		return err == -ENETDOWN ? -ECONNABORTED : err;
+	if (!nc__sock_attach(fd, slot, SOCK_STREAM, flags & SOCK_NONBLOCK))
+		return -ENOBUFS;
+	if (flags & SOCK_CLOEXEC)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	nc__fill_sockaddr(addr, len, r.addr, r.port);
+	return fd;
+}
+
+int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	struct nc_sock *s = nc__sock_get(fd);
+	if (!s)
+		return accept4(fd, addr, len, flags);
+	if (s->type != SOCK_STREAM)
+		return nc__err(-EOPNOTSUPP);
+	return nc__err(sock_accept(s, addr, len, flags));
+}
+
+int nc_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return nc_accept4(fd, addr, len, 0);
+}
+
+/* ---- ending ---- */
+
+int nc_shutdown(int fd, int how)
+{
+	struct nc_sock *s = nc__sock_get(fd);
+	if (!s)
+		return shutdown(fd, how);
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return nc__err(-EINVAL);
+	return nc__err(nc__sock_cmd(s, NCS_OP_SHUTDOWN, how, NULL));
+}
+
+int nc_close(int fd)
+{
+	struct nc_sock *s = nc__sock_get(fd);
+	if (!s)
+		return close(fd);
+	__atomic_store_n(&nc_table[fd], NULL, __ATOMIC_RELEASE);
+	nc__sock_cmd(s, NCS_OP_CLOSE, 0, NULL);	/* netd closes its eventfd copy */
+	if (s->child_fd >= 0) {
+		close(s->child_fd);
+		nc__slot_free(s->child_slot);
+	}
+	nc__slot_free(s->slot);
+	sock_forget(s);
+	return close(fd);
+}
+
+/* ---- options and names ---- */
+
+static int64_t timeval_ns(const void *val, socklen_t len, int *err)
+{
+	struct timeval tv;
+	if (len < sizeof(tv)) {
+		*err = -EINVAL;
+		return 0;
+	}
+	memcpy(&tv, val, sizeof(tv));
+	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) {
+		*err = -EDOM;
+		return 0;
+	}
+	*err = 0;
+	return tv.tv_sec < 0 ? 0 : (int64_t)tv.tv_sec * 1000000000 + tv.tv_usec * 1000;
+}
+
+/* Options the library keeps itself: the timeouts of its blocking calls. */
+static int setsockopt_local(struct nc_sock *s, int name, const void *val, socklen_t len)
+{
+	int err;
+	int64_t ns = timeval_ns(val, len, &err);
+	if (err)
+		return err;
+	if (name == SO_RCVTIMEO)
+		s->rcvtimeo_ns = ns;
+	else
+		s->sndtimeo_ns = ns;
+	return 0;
+}
+
+int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct nc_sock *s = nc__sock_get(fd);
+	if (!s)
+		return setsockopt(fd, level, name, val, len);
+	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
+		return nc__err(val ? setsockopt_local(s, name, val, len) : -EFAULT);
+	if (!val && len)
+		return nc__err(-EFAULT);
+	struct ncs_cmd c = {.op = NCS_OP_SETSOCKOPT, .slot = s->slot,
+			    .a = {level, name, (int32_t)MIN_LEN(len, NCS_CMD_DATA)}};
+	struct ncs_reply r;
+	memcpy(c.data, val, (size_t)c.a[2]);
+	int err = nc__call(&c, &r);
+	if (!err && level == SOL_SOCKET && name == SO_BROADCAST && len >= sizeof(int))
+		s->broadcast = *(const int *)val != 0;
+	return nc__err(err);
+}
+
+static int getsockopt_local(struct nc_sock *s, int name, void *val, socklen_t *len)
+{
+	int64_t ns = name == SO_RCVTIMEO ? s->rcvtimeo_ns : s->sndtimeo_ns;
+	struct timeval tv = {.tv_sec = ns / 1000000000, .tv_usec = (ns % 1000000000) / 1000};
+	socklen_t n = MIN_LEN(*len, sizeof(tv));
+	memcpy(val, &tv, n);
+	*len = n;
+	return 0;
+}
+
+int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct nc_sock *s = nc__sock_get(fd);
+	if (!s)
+		return getsockopt(fd, level, name, val, len);
+	if (!len || !val)
+		return nc__err(-EFAULT);
+	if ((int)*len < 0)
+		return nc__err(-EINVAL);
+	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
+		return getsockopt_local(s, name, val, len);
+	struct ncs_cmd c = {.op = NCS_OP_GETSOCKOPT, .slot = s->slot,
+			    .a = {level, name, (int32_t)MIN_LEN(*len, NCS_REPLY_DATA)}};
+	struct ncs_reply r;
+	int err = nc__call(&c, &r);
+	if (err)
+		return nc__err(err);
+	*len = MIN_LEN(r.len, *len);
+	memcpy(val, r.data, *len);
+	return 0;
+}
+
+static int sock_name(int fd, int peer, struct sockaddr *addr, socklen_t *len)
+{
+	struct nc_sock *s = nc__sock_get(fd);
+	if (!s)
+		return peer ? getpeername(fd, addr, len) : getsockname(fd, addr, len);
+	if (!addr || !len)
+		return nc__err(-EFAULT);
+	if ((int)*len < 0)
+		return nc__err(-EINVAL);
+	struct ncs_reply r;
+	int err = nc__sock_cmd(s, NCS_OP_GETNAME, peer, &r);
+	if (err)
+		return nc__err(err);
+	nc__fill_sockaddr(addr, len, r.addr, r.port);
+	return 0;
+}
+
+int nc_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return sock_name(fd, 0, addr, len);
+}
+
+int nc_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return sock_name(fd, 1, addr, len);
+}
+
+/* ---- descriptor control ---- */
+
+int nc_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	long arg = va_arg(ap, long);
+	va_end(ap);
+	struct nc_sock *s = nc__sock_get(fd);
+	if (!s)
+		return fcntl(fd, cmd, arg);
+	switch (cmd) {
+	case F_GETFL:
+		return O_RDWR | (s->nonblock ? O_NONBLOCK : 0);
+	case F_SETFL:
+		s->nonblock = (arg & O_NONBLOCK) != 0;
+		return 0;
+	case F_GETFD:
+	case F_SETFD:
+		return fcntl(fd, cmd, arg);
+	default:
+		return nc__err(-EINVAL);
+	}
+}
+
+int nc_ioctl(int fd, unsigned long request, ...)
+{
+	va_list ap;
+	va_start(ap, request);
+	int *val = va_arg(ap, int *);
+	va_end(ap);
+	struct nc_sock *s = nc__sock_get(fd);
+	if (!s)
+		return ioctl(fd, request, val);
+	int n;
+	switch (request) {
+	case FIONBIO:
+		s->nonblock = *val != 0;
+		return 0;
+	case FIONREAD:
+		n = nc__inq(s);
+		break;
+	case SIOCOUTQ:
+		n = nc__outq(s);
+		break;
+	default:
+		return nc__err(-ENOTTY);
+	}
+	if (n < 0)
+		return nc__err(n);
+	*val = n;
+	return 0;
+}
