@@ -456,10 +456,11 @@ uint32_t nc__events(struct nc_sock *s)
 
 int nc_socket_events(int fd, uint32_t *events)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return nc__err(-EBADF);
 	*events = nc__events(s);
+	nc__sock_put(s);
 	return 0;
 }
 
@@ -489,23 +490,41 @@ int nc__outq(struct nc_sock *s)
 
 /* ---- the public data calls ---- */
 
+/* Each holds the socket for the length of the call (nc__sock_hold), so a
+ * close in another thread cannot pull it away; errno is set last. */
+static ssize_t send_held(struct nc_sock *s, const struct iovec *iov, int iovcnt, int flags,
+			 const struct sockaddr *dst, socklen_t dstlen)
+{
+	ssize_t r = nc__send_iov(s, iov, iovcnt, flags, dst, dstlen);
+	nc__sock_put(s);
+	return nc__errs(r);
+}
+
+static ssize_t recv_held(struct nc_sock *s, const struct iovec *iov, int iovcnt, int flags,
+			 struct sockaddr *src, socklen_t *srclen, int *msg_flags)
+{
+	ssize_t r = nc__recv_iov(s, iov, iovcnt, flags, src, srclen, msg_flags);
+	nc__sock_put(s);
+	return nc__errs(r);
+}
+
 ssize_t nc_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return sendmsg(fd, msg, flags);
-	return nc__errs(nc__send_iov(s, msg->msg_iov, (int)msg->msg_iovlen, flags,
-				     msg->msg_name, msg->msg_namelen));
+	return send_held(s, msg->msg_iov, (int)msg->msg_iovlen, flags, msg->msg_name,
+			 msg->msg_namelen);
 }
 
 ssize_t nc_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *dest,
 		  socklen_t destlen)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return sendto(fd, buf, len, flags, dest, destlen);
 	struct iovec v = {.iov_base = (void *)buf, .iov_len = len};
-	return nc__errs(nc__send_iov(s, &v, 1, flags, dest, destlen));
+	return send_held(s, &v, 1, flags, dest, destlen);
 }
 
 ssize_t nc_send(int fd, const void *buf, size_t len, int flags)
@@ -515,46 +534,46 @@ ssize_t nc_send(int fd, const void *buf, size_t len, int flags)
 
 ssize_t nc_write(int fd, const void *buf, size_t len)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return write(fd, buf, len);
 	struct iovec v = {.iov_base = (void *)buf, .iov_len = len};
-	return nc__errs(nc__send_iov(s, &v, 1, 0, NULL, 0));
+	return send_held(s, &v, 1, 0, NULL, 0);
 }
 
 ssize_t nc_writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return writev(fd, iov, iovcnt);
-	return nc__errs(nc__send_iov(s, iov, iovcnt, 0, NULL, 0));
+	return send_held(s, iov, iovcnt, 0, NULL, 0);
 }
 
 ssize_t nc_recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return recvmsg(fd, msg, flags);
 	int mflags = 0;
 	socklen_t namelen = msg->msg_namelen;
-	ssize_t n = nc__recv_iov(s, msg->msg_iov, (int)msg->msg_iovlen, flags, msg->msg_name,
-				 msg->msg_name ? &namelen : NULL, &mflags);
+	ssize_t n = recv_held(s, msg->msg_iov, (int)msg->msg_iovlen, flags, msg->msg_name,
+			      msg->msg_name ? &namelen : NULL, &mflags);
 	if (n >= 0) {
 		msg->msg_namelen = msg->msg_name ? namelen : 0;
 		msg->msg_controllen = 0;
 		msg->msg_flags = mflags;
 	}
-	return nc__errs(n);
+	return n;
 }
 
 ssize_t nc_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *src,
 		    socklen_t *srclen)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return recvfrom(fd, buf, len, flags, src, srclen);
 	struct iovec v = {.iov_base = buf, .iov_len = len};
-	return nc__errs(nc__recv_iov(s, &v, 1, flags, src, srclen, NULL));
+	return recv_held(s, &v, 1, flags, src, srclen, NULL);
 }
 
 ssize_t nc_recv(int fd, void *buf, size_t len, int flags)
@@ -564,17 +583,17 @@ ssize_t nc_recv(int fd, void *buf, size_t len, int flags)
 
 ssize_t nc_read(int fd, void *buf, size_t len)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return read(fd, buf, len);
 	struct iovec v = {.iov_base = buf, .iov_len = len};
-	return nc__errs(nc__recv_iov(s, &v, 1, 0, NULL, NULL, NULL));
+	return recv_held(s, &v, 1, 0, NULL, NULL, NULL);
 }
 
 ssize_t nc_readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return readv(fd, iov, iovcnt);
-	return nc__errs(nc__recv_iov(s, iov, iovcnt, 0, NULL, NULL, NULL));
+	return recv_held(s, iov, iovcnt, 0, NULL, NULL, NULL);
 }

@@ -50,6 +50,7 @@ struct nc_sock {
 	bool nonblock;
 	bool udp_connected;
 	bool broadcast;			/* SO_BROADCAST, for sendto's EACCES */
+	int linger_secs;		/* SO_LINGER's timeout; -1: off */
 	int64_t rcvtimeo_ns, sndtimeo_ns;	/* 0: none */
 	struct ncs_slot *shm;
 	uint8_t *rx_area, *tx_area;
@@ -57,6 +58,7 @@ struct nc_sock {
 	uint32_t tx_head;		/* ours: the tx ring's producer index */
 	pthread_mutex_t rx_lock, tx_lock;	/* one reader, one writer at a time */
 	int child_fd;			/* a listener's registered spare for accept, or -1 */
+	int refs;			/* the table's, and one per call in progress */
 	uint32_t child_slot;
 };
 
@@ -77,7 +79,13 @@ void nc__post(const struct ncs_cmd *c);
 bool nc__netd_gone(void);
 
 /* socket.c */
+/* The socket of fd without taking a reference: only to ask whether fd is
+ * a netd socket. */
 struct nc_sock *nc__sock_get(int fd);
+/* The socket of fd, held until nc__sock_put (which frees it after a
+ * close); NULL for a kernel descriptor. */
+struct nc_sock *nc__sock_hold(int fd);
+void nc__sock_put(struct nc_sock *s);
 /* Drops every entry (a child after fork), leaving the descriptors open. */
 void nc__sock_forget_all(void);
 /* Builds the struct nc_sock for an opened slot and publishes it under fd. */

@@ -4,8 +4,9 @@
  * names, fcntl, ioctl). A table indexed by file descriptor finds the
  * struct nc_sock of a netd socket; a descriptor with no entry belongs to
  * the kernel, and each call hands it to the kernel's call of the same
- * name. Entries are published and removed with atomic stores, so lookups
- * take no lock.
+ * name. A call holds its socket (a reference count) from lookup to
+ * return, so nc_close in another thread only takes the descriptor out of
+ * the table; the socket goes when its last holder lets go.
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -31,6 +33,9 @@
 #define NC_FD_MAX 65536
 
 static struct nc_sock *nc_table[NC_FD_MAX];
+static pthread_rwlock_t nc_table_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+static void sock_release(struct nc_sock *s);
 
 struct nc_sock *nc__sock_get(int fd)
 {
@@ -39,8 +44,30 @@ struct nc_sock *nc__sock_get(int fd)
 	return __atomic_load_n(&nc_table[fd], __ATOMIC_ACQUIRE);
 }
 
+struct nc_sock *nc__sock_hold(int fd)
+{
+	if (fd < 0 || fd >= NC_FD_MAX || !__atomic_load_n(&nc_table[fd], __ATOMIC_RELAXED))
+		return NULL;	/* a kernel descriptor: no lock */
+	pthread_rwlock_rdlock(&nc_table_lock);
+	struct nc_sock *s = nc_table[fd];
+	if (s)
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQ_REL);
+	pthread_rwlock_unlock(&nc_table_lock);
+	return s;
+}
+
+void nc__sock_put(struct nc_sock *s)
+{
+	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		int saved = errno;
+		sock_release(s);
+		errno = saved;
+	}
+}
+
 void nc__sock_forget_all(void)
 {
+	pthread_rwlock_init(&nc_table_lock, NULL);
 	for (int fd = 0; fd < NC_FD_MAX; fd++) {
 		struct nc_sock *s = nc_table[fd];
 		if (!s)
@@ -77,6 +104,8 @@ struct nc_sock *nc__sock_attach(int fd, uint32_t slot, int type, bool nonblock)
 	s->type = type;
 	s->nonblock = nonblock;
 	s->child_fd = -1;
+	s->linger_secs = -1;
+	s->refs = 1;	/* the table's */
 	pthread_mutex_init(&s->rx_lock, NULL);
 	pthread_mutex_init(&s->tx_lock, NULL);
 	nc__sock_bind_rings(s);
@@ -85,14 +114,6 @@ struct nc_sock *nc__sock_attach(int fd, uint32_t slot, int type, bool nonblock)
 	__atomic_store_n(&s->shm->wake_mask, 0xffffffffu, __ATOMIC_RELEASE);
 	__atomic_store_n(&nc_table[fd], s, __ATOMIC_RELEASE);
 	return s;
-}
-
-static void sock_forget(struct nc_sock *s)
-{
-	__atomic_store_n(&nc_table[s->fd], NULL, __ATOMIC_RELEASE);
-	pthread_mutex_destroy(&s->rx_lock);
-	pthread_mutex_destroy(&s->tx_lock);
-	free(s);
 }
 
 int nc__sock_cmd(struct nc_sock *s, uint16_t op, int32_t a0, struct ncs_reply *reply)
@@ -187,20 +208,27 @@ static int addr_cmd(struct nc_sock *s, uint16_t op, const struct sockaddr *sa, s
 	return nc__call(&c, &r);
 }
 
+/* The end of a public call on a held socket: let go, then set errno. */
+static int done(struct nc_sock *s, int r)
+{
+	nc__sock_put(s);
+	return nc__err(r);
+}
+
 int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return bind(fd, addr, len);
-	return nc__err(addr_cmd(s, NCS_OP_BIND, addr, len));
+	return done(s, addr_cmd(s, NCS_OP_BIND, addr, len));
 }
 
 int nc_listen(int fd, int backlog)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return listen(fd, backlog);
-	return nc__err(nc__sock_cmd(s, NCS_OP_LISTEN, backlog, NULL));
+	return done(s, nc__sock_cmd(s, NCS_OP_LISTEN, backlog, NULL));
 }
 
 static bool connect_settled(struct nc_sock *s)
@@ -252,10 +280,10 @@ static int sock_connect(struct nc_sock *s, const struct sockaddr *sa, socklen_t 
 
 int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return connect(fd, addr, len);
-	return nc__err(sock_connect(s, addr, len));
+	return done(s, sock_connect(s, addr, len));
 }
 
 /* ---- accepting ---- */
@@ -324,12 +352,12 @@ static int sock_accept(struct nc_sock *s, struct sockaddr *addr, socklen_t *len,
 
 int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return accept4(fd, addr, len, flags);
 	if (s->type != SOCK_STREAM)
-		return nc__err(-EOPNOTSUPP);
-	return nc__err(sock_accept(s, addr, len, flags));
+		return done(s, -EOPNOTSUPP);
+	return done(s, sock_accept(s, addr, len, flags));
 }
 
 int nc_accept(int fd, struct sockaddr *addr, socklen_t *len)
@@ -341,28 +369,71 @@ int nc_accept(int fd, struct sockaddr *addr, socklen_t *len)
 
 int nc_shutdown(int fd, int how)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return shutdown(fd, how);
 	if (how < SHUT_RD || how > SHUT_RDWR)
-		return nc__err(-EINVAL);
-	return nc__err(nc__sock_cmd(s, NCS_OP_SHUTDOWN, how, NULL));
+		return done(s, -EINVAL);
+	return done(s, nc__sock_cmd(s, NCS_OP_SHUTDOWN, how, NULL));
 }
 
-int nc_close(int fd)
+/* Our FIN sent and not yet acknowledged: what a lingering close waits out. */
+static bool fin_settled(struct nc_sock *s)
 {
-	struct nc_sock *s = nc__sock_get(fd);
-	if (!s)
-		return close(fd);
-	__atomic_store_n(&nc_table[fd], NULL, __ATOMIC_RELEASE);
-	nc__sock_cmd(s, NCS_OP_CLOSE, 0, NULL);	/* netd closes its eventfd copy */
+	uint32_t state = __atomic_load_n(&s->shm->tcp_state, __ATOMIC_ACQUIRE);
+	return state != TCP_FIN_WAIT1 && state != TCP_CLOSING && state != TCP_LAST_ACK;
+}
+
+/* SO_LINGER with a timeout: send the FIN and wait, up to the timeout, for
+ * the peer to acknowledge everything (Linux's sk_stream_wait_close). A
+ * close that resets (unread data) does not wait. */
+static void close_linger(struct nc_sock *s)
+{
+	uint32_t f = __atomic_load_n(&s->shm->flags, __ATOMIC_ACQUIRE);
+	if (s->type != SOCK_STREAM || s->linger_secs <= 0 || !(f & NCS_SLOT_ESTABLISHED) ||
+	    nc__inq(s) > 0)
+		return;
+	if (nc__sock_cmd(s, NCS_OP_SHUTDOWN, SHUT_WR, NULL) < 0)
+		return;
+	int64_t deadline = nc__deadline((int64_t)s->linger_secs * 1000000000);
+	while (!fin_settled(s) && nc__wait(s, NC_WAIT_STATE, fin_settled, deadline) == 0)
+		;
+}
+
+/* The last holder has let go: netd closes the socket (and its copy of the
+ * eventfd), the slot and the descriptor come free. */
+static void sock_release(struct nc_sock *s)
+{
+	nc__sock_cmd(s, NCS_OP_CLOSE, 0, NULL);
 	if (s->child_fd >= 0) {
 		close(s->child_fd);
 		nc__slot_free(s->child_slot);
 	}
 	nc__slot_free(s->slot);
-	sock_forget(s);
-	return close(fd);
+	close(s->fd);
+	pthread_mutex_destroy(&s->rx_lock);
+	pthread_mutex_destroy(&s->tx_lock);
+	free(s);
+}
+
+/* Takes fd out of the table. As on Linux, a call blocked on the socket in
+ * another thread goes on (data or an error still end it); the socket goes
+ * when the last call holding it returns. */
+int nc_close(int fd)
+{
+	struct nc_sock *s = nc__sock_hold(fd);
+	if (!s)
+		return close(fd);
+	close_linger(s);
+	pthread_rwlock_wrlock(&nc_table_lock);
+	bool mine = nc_table[fd] == s;
+	if (mine)
+		nc_table[fd] = NULL;
+	pthread_rwlock_unlock(&nc_table_lock);
+	if (mine)
+		nc__sock_put(s);	/* the table's reference */
+	nc__sock_put(s);
+	return mine ? 0 : nc__err(-EBADF);
 }
 
 /* ---- options and names ---- */
@@ -397,15 +468,13 @@ static int setsockopt_local(struct nc_sock *s, int name, const void *val, sockle
 	return 0;
 }
 
-int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+static int sock_setsockopt(struct nc_sock *s, int level, int name, const void *val,
+			   socklen_t len)
 {
-	struct nc_sock *s = nc__sock_get(fd);
-	if (!s)
-		return setsockopt(fd, level, name, val, len);
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
-		return nc__err(val ? setsockopt_local(s, name, val, len) : -EFAULT);
+		return val ? setsockopt_local(s, name, val, len) : -EFAULT;
 	if (!val && len)
-		return nc__err(-EFAULT);
+		return -EFAULT;
 	struct ncs_cmd c = {.op = NCS_OP_SETSOCKOPT, .slot = s->slot,
 			    .a = {level, name, (int32_t)MIN_LEN(len, NCS_CMD_DATA)}};
 	struct ncs_reply r;
@@ -413,7 +482,19 @@ int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	int err = nc__call(&c, &r);
 	if (!err && level == SOL_SOCKET && name == SO_BROADCAST && len >= sizeof(int))
 		s->broadcast = *(const int *)val != 0;
-	return nc__err(err);
+	if (!err && level == SOL_SOCKET && name == SO_LINGER && len >= sizeof(struct linger)) {
+		const struct linger *l = val;
+		s->linger_secs = l->l_onoff ? l->l_linger : -1;
+	}
+	return err;
+}
+
+int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct nc_sock *s = nc__sock_hold(fd);
+	if (!s)
+		return setsockopt(fd, level, name, val, len);
+	return done(s, sock_setsockopt(s, level, name, val, len));
 }
 
 static int getsockopt_local(struct nc_sock *s, int name, void *val, socklen_t *len)
@@ -426,15 +507,12 @@ static int getsockopt_local(struct nc_sock *s, int name, void *val, socklen_t *l
 	return 0;
 }
 
-int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+static int sock_getsockopt(struct nc_sock *s, int level, int name, void *val, socklen_t *len)
 {
-	struct nc_sock *s = nc__sock_get(fd);
-	if (!s)
-		return getsockopt(fd, level, name, val, len);
 	if (!len || !val)
-		return nc__err(-EFAULT);
+		return -EFAULT;
 	if ((int)*len < 0)
-		return nc__err(-EINVAL);
+		return -EINVAL;
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
 		return getsockopt_local(s, name, val, len);
 	struct ncs_cmd c = {.op = NCS_OP_GETSOCKOPT, .slot = s->slot,
@@ -442,27 +520,40 @@ int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	struct ncs_reply r;
 	int err = nc__call(&c, &r);
 	if (err)
-		return nc__err(err);
+		return err;
 	*len = MIN_LEN(r.len, *len);
 	memcpy(val, r.data, *len);
 	return 0;
 }
 
-static int sock_name(int fd, int peer, struct sockaddr *addr, socklen_t *len)
+int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return peer ? getpeername(fd, addr, len) : getsockname(fd, addr, len);
+		return getsockopt(fd, level, name, val, len);
+	return done(s, sock_getsockopt(s, level, name, val, len));
+}
+
+static int sock_getname(struct nc_sock *s, int peer, struct sockaddr *addr, socklen_t *len)
+{
 	if (!addr || !len)
-		return nc__err(-EFAULT);
+		return -EFAULT;
 	if ((int)*len < 0)
-		return nc__err(-EINVAL);
+		return -EINVAL;
 	struct ncs_reply r;
 	int err = nc__sock_cmd(s, NCS_OP_GETNAME, peer, &r);
 	if (err)
-		return nc__err(err);
+		return err;
 	nc__fill_sockaddr(addr, len, r.addr, r.port);
 	return 0;
+}
+
+static int sock_name(int fd, int peer, struct sockaddr *addr, socklen_t *len)
+{
+	struct nc_sock *s = nc__sock_hold(fd);
+	if (!s)
+		return peer ? getpeername(fd, addr, len) : getsockname(fd, addr, len);
+	return done(s, sock_getname(s, peer, addr, len));
 }
 
 int nc_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
@@ -483,21 +574,29 @@ int nc_fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	long arg = va_arg(ap, long);
 	va_end(ap);
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return fcntl(fd, cmd, arg);
+	int r;
 	switch (cmd) {
 	case F_GETFL:
-		return O_RDWR | (s->nonblock ? O_NONBLOCK : 0);
+		r = O_RDWR | (s->nonblock ? O_NONBLOCK : 0);
+		break;
 	case F_SETFL:
 		s->nonblock = (arg & O_NONBLOCK) != 0;
-		return 0;
+		r = 0;
+		break;
 	case F_GETFD:
+		r = fcntl(fd, F_GETFD);
+		r = r < 0 ? -errno : r;
+		break;
 	case F_SETFD:
-		return fcntl(fd, cmd, arg);
+		r = fcntl(fd, F_SETFD, arg) < 0 ? -errno : 0;
+		break;
 	default:
-		return nc__err(-EINVAL);
+		r = -EINVAL;
 	}
+	return done(s, r);
 }
 
 int nc_ioctl(int fd, unsigned long request, ...)
@@ -506,14 +605,15 @@ int nc_ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	int *val = va_arg(ap, int *);
 	va_end(ap);
-	struct nc_sock *s = nc__sock_get(fd);
+	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return ioctl(fd, request, val);
 	int n;
 	switch (request) {
 	case FIONBIO:
 		s->nonblock = *val != 0;
-		return 0;
+		n = 0;
+		break;
 	case FIONREAD:
 		n = nc__inq(s);
 		break;
@@ -521,10 +621,9 @@ int nc_ioctl(int fd, unsigned long request, ...)
 		n = nc__outq(s);
 		break;
 	default:
-		return nc__err(-ENOTTY);
+		n = -ENOTTY;
 	}
-	if (n < 0)
-		return nc__err(n);
-	*val = n;
-	return 0;
+	if (n >= 0 && request != FIONBIO)
+		*val = n;
+	return done(s, n < 0 ? n : 0);
 }

@@ -190,7 +190,7 @@ static int poll_netd(struct pollfd *fds, nfds_t nfds, bool arm)
 {
 	int ready = 0;
 	for (nfds_t i = 0; i < nfds; i++) {
-		struct nc_sock *s = nc__sock_get(fds[i].fd);
+		struct nc_sock *s = nc__sock_hold(fds[i].fd);
 		if (!s)
 			continue;
 		if (arm) {
@@ -202,6 +202,7 @@ static int poll_netd(struct pollfd *fds, nfds_t nfds, bool arm)
 		uint32_t want = (uint32_t)(unsigned short)fds[i].events | EPOLLERR | EPOLLHUP;
 		fds[i].revents = (short)(nc__events(s) & want);
 		ready += fds[i].revents != 0;
+		nc__sock_put(s);
 	}
 	return ready;
 }

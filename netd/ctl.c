@@ -327,9 +327,12 @@ static int conn_read_one(struct ctl_conn *c)
 	ssize_t n = recvmsg(c->watch.fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	if (n == 0)
-		return -1;
 	int nfds = take_fds(&m, fds);
+	if (n == 0) {	/* the end, or an empty message: either way its fds go */
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		return -1;
+	}
 	Netd__Request *req = (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? NULL :
 			     netd__request__unpack(NULL, (size_t)n, c->ctl->msg);
 	if (!req) {

@@ -281,6 +281,13 @@ static int loop_wait(struct loop *l, bool busy)
 	return 0;
 }
 
+int loop_turn(struct loop *l)
+{
+	bool busy;
+	loop_turn_work(l, &busy);
+	return loop_wait(l, true);
+}
+
 int loop_run(struct loop *l)
 {
 	while (!l->stop) {

@@ -52,6 +52,9 @@ int loop_watch(struct loop *l, struct loop_watch *w);
 void loop_unwatch(struct loop *l, struct loop_watch *w);
 /* Waits (briefly) until every unwatched fd's final callback has run. */
 void loop_settle(struct loop *l);
+/* One turn that does not sleep (tests and fuzz targets drive the loop
+ * themselves); 0 or -errno. */
+int loop_turn(struct loop *l);
 /* Runs until SIGTERM or SIGINT; 0 or -errno. */
 int loop_run(struct loop *l);
 void loop_destroy(struct loop *l);

@@ -45,7 +45,7 @@ struct session_slot {
 	int efd;			/* the client's eventfd, -1 until registered */
 	uint32_t rx_head;		/* ours: the rx ring's producer index */
 	uint32_t tx_tail;		/* ours: the tx ring's consumer index */
-	uint32_t events, flags;		/* as last published */
+	uint32_t events, flags, state;	/* as last published */
 	bool tx_blocked;		/* the socket's send buffer is full */
 	struct ncs_slot *shm;
 	uint8_t *rx_area, *tx_area;
@@ -320,11 +320,15 @@ static void slot_publish(struct session_slot *sl)
 		sock_ioctl(sk, SIOCOUTQ, &tx_bytes);
 	__atomic_store_n(&sl->shm->netd_rx_bytes, (uint32_t)rx_bytes, __ATOMIC_RELAXED);
 	__atomic_store_n(&sl->shm->netd_tx_bytes, (uint32_t)tx_bytes, __ATOMIC_RELAXED);
-	if (ev == sl->events && flags == sl->flags)
+	uint32_t state = sk->tcp ? (uint32_t)sk->tcp->state : 0;
+	if (ev == sl->events && flags == sl->flags && state == sl->state)
 		return;
-	uint32_t changed = (ev ^ sl->events) | ((flags ^ sl->flags) ? NCS_WAKE_STATE : 0);
+	uint32_t changed = (ev ^ sl->events) |
+			   ((flags ^ sl->flags) || state != sl->state ? NCS_WAKE_STATE : 0);
 	sl->events = ev;
 	sl->flags = flags;
+	sl->state = state;
+	__atomic_store_n(&sl->shm->tcp_state, state, __ATOMIC_RELEASE);
 	__atomic_store_n(&sl->shm->flags, flags, __ATOMIC_RELEASE);
 	__atomic_store_n(&sl->shm->events, ev, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -410,6 +414,14 @@ static void tx_drain_datagrams(struct session_slot *sl, uint32_t used)
 	}
 }
 
+/* May the tx ring be drained now? A stream needs a connection that can
+ * still send. Datagrams in the ring were accepted by sendto already: a
+ * pending error (reported by the next call) does not hold them back. */
+static bool slot_drainable(const struct sock *sk)
+{
+	return sk->tcp ? slot_sendable(sk) : !(sk->shut & SOCK_SHUT_WR);
+}
+
 /* Moves what the client queued into the socket. When the ring runs dry,
  * asks for a TX command on the next data (the consumer_waiting flag). */
 static void slot_tx(struct session_slot *sl)
@@ -417,7 +429,7 @@ static void slot_tx(struct session_slot *sl)
 	uint32_t before = sl->tx_tail, used;
 	sl->tx_blocked = false;
 	for (;;) {
-		if (!slot_sendable(sl->sk))
+		if (!slot_drainable(sl->sk))
 			break;
 		if (!ring_used(sl->s, load_acquire(&sl->shm->tx.head), sl->tx_tail, &used))
 			return;
@@ -518,7 +530,7 @@ static void slot_rx(struct session_slot *sl)
 /* Everything a change of the socket may call for. */
 static void slot_update(struct session_slot *sl)
 {
-	if (sl->tx_blocked && slot_sendable(sl->sk))
+	if (sl->tx_blocked && slot_drainable(sl->sk))
 		slot_tx(sl);
 	if (netd_has_rx(sl))
 		slot_rx(sl);
@@ -542,7 +554,7 @@ static void slot_attach(struct session_slot *sl, struct sock *sk)
 	memset(shm, 0, sizeof(*shm));
 	sl->sk = sk;
 	sl->rx_head = sl->tx_tail = 0;
-	sl->events = sl->flags = 0;
+	sl->events = sl->flags = sl->state = 0;
 	sl->tx_blocked = false;
 	shm->tx.consumer_waiting = 1;	/* the first bytes come with a TX command */
 	sk->bind_privileged = sl->s->peer.bind_privileged;

@@ -80,6 +80,8 @@ enum tcp_state {
 #define TCP_DEFAULT_KEEPCNT 9
 #define TCP_DEFAULT_MSS 536		/* RFC 9293 3.7.1, when the peer gives none */
 #define TCP_MIN_MSS 88			/* Linux's floor for TCP_MAXSEG and PMTU */
+#define TCP_MIN_USER_MSS TCP_MIN_MSS	/* TCP_MAXSEG's range, as Linux */
+#define TCP_MAX_USER_MSS 32767
 #define TCP_WMEM_DEFAULT 16384		/* tcp_wmem[1] */
 #define TCP_RMEM_DEFAULT 131072		/* tcp_rmem[1] */
 #define TCP_OOO_MAX_BYTES (1u << 20)	/* out-of-order queue bound per connection */

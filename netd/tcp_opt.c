@@ -55,7 +55,8 @@ static int tcp_set_int(struct tcp_sock *tp, int name, int v)
 			tp->keepcnt = (uint32_t)v;
 		break;
 	case TCP_MAXSEG:
-		if (v && (err = in_range(v, TCP_MIN_MSS, 65535)) == 0)
+		/* Linux: 0 clears; otherwise TCP_MIN_USER_MSS to MAX_TCP_WINDOW */
+		if (v == 0 || (err = in_range(v, TCP_MIN_USER_MSS, TCP_MAX_USER_MSS)) == 0)
 			tp->user_mss = (uint16_t)v;
 		break;
 	case TCP_USER_TIMEOUT:

@@ -149,7 +149,7 @@ struct ncs_slot {
 	uint32_t flags;		/* NCS_SLOT_* */
 	uint32_t netd_rx_bytes;	/* received bytes not yet in the rx ring */
 	uint32_t netd_tx_bytes;	/* bytes taken from the tx ring not yet acked */
-	uint32_t gen;		/* bumped by netd when it opens the slot */
+	uint32_t tcp_state;	/* Linux's TCP state number (TCP_INFO's), 0 for UDP */
 	uint8_t pad0[NCS_CACHELINE - 20];
 	/* written by the client */
 	uint32_t wake_mask;	/* events for which netd must write the eventfd */

@@ -12,6 +12,7 @@
 require_root_tools socat sha256sum timeout python3
 
 EX=${NETD_TOP_BUILDDIR:-$(dirname "$0")/../..}/examples
+NETDCTL=${NETD_TOP_BUILDDIR:-$(dirname "$0")/../..}/netd/netdctl
 netns_new cli NS || skip_all "cannot make a namespace"
 MB=${NETD_E2E_MB:-20}
 head -c $((MB * 1048576)) /dev/urandom >"$E2E_TMP/in"
@@ -74,8 +75,27 @@ check "echo-client -> echo-server, both on netd: $MB MB intact" sh -c \
 check "a refused connect fails with ECONNREFUSED" sh -c \
 	"echo x | timeout 10 $EX/echo-client 10.82.0.1 5555 2>&1 | grep -q 'Connection refused'"
 
+# status_field NAME: a number from netdctl status.
+status_field() {
+	"$NETDCTL" -j status | python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"
+}
+
+clients_are() { [ "$(status_field clients)" = "$1" ]; }
+buffers_at_most() { [ "$(status_field buffers_in_use)" -le "$1" ]; }
+
+# no_socket_of PID: netd holds no socket owned by PID any more.
+no_socket_of() {
+	"$NETDCTL" -j sockets | python3 -c "
+import json, sys
+owned = [s for s in json.load(sys.stdin).get('sockets', []) if s.get('pid') == $1]
+sys.exit(1 if owned else 0)"
+}
+
 # SIGKILL mid-transfer, five times: the kernel peer sees its connection
-# end (reset: the client had unread data), netd stays up and serves on.
+# end (reset: the client had unread data), netd stays up and serves on,
+# and nothing of the killed client stays behind.
+VICTIMS=""
+BUFFERS_BEFORE=$(status_field buffers_in_use)
 killed_client() {
 	bg sh -c "ip netns exec $NS socat -u - TCP:10.82.0.2:7777 <$E2E_TMP/in >/dev/null 2>&1; echo \$? >$E2E_TMP/peer.rc"
 	sleep 0.3
@@ -84,16 +104,26 @@ killed_client() {
 	sleep 0.3
 	kill -KILL "$victim" 2>/dev/null
 	wait "$victim" 2>/dev/null
-	true
+	VICTIMS="$VICTIMS $victim"
 }
 for i in 1 2 3 4 5; do
 	killed_client
 done
 check "netd survives clients killed mid-transfer" kill -0 "$NETD_PID"
+check "the killed clients' sessions are gone (only echo-server is left)" \
+	wait_for 5 clients_are 1
+for v in $VICTIMS; do
+	check "no socket of killed client $v remains" wait_for 5 no_socket_of "$v"
+done
 kill -KILL "$SERVER" 2>/dev/null
 wait "$SERVER" 2>/dev/null
 check "a kernel sender to a killed echo-server sees its connection end" \
 	wait_for 10 test -s "$E2E_TMP/peer.rc"
+check "no client left in netd" wait_for 5 clients_are 0
+check "no socket of echo-server remains" wait_for 5 no_socket_of "$SERVER"
+# buffers: what the connections held comes back (a few may wait in TIME_WAIT
+# or for ARP; the five killed transfers held thousands)
+check "netd's buffers come back after the kills" wait_for 5 buffers_at_most $((BUFFERS_BEFORE + 64))
 check "the server's port is free again after SIGKILL" sh -c \
 	"$EX/echo-server 7777 & p=\$!; sleep 0.5; echo again | ip netns exec $NS socat -t2 - TCP:10.82.0.2:7777 | grep -qx again; r=\$?; kill \$p; wait \$p; exit \$r"
 

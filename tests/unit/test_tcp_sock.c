@@ -170,7 +170,8 @@ START_TEST(tcp_option_ranges)
 {
 	struct sock *sk = tcp_sock(1000);
 	int bad[][2] = {{TCP_KEEPIDLE, 0}, {TCP_KEEPIDLE, 32768}, {TCP_KEEPINTVL, 0},
-			{TCP_KEEPCNT, 128}, {TCP_MAXSEG, 87}, {TCP_USER_TIMEOUT, -1}};
+			{TCP_KEEPCNT, 128}, {TCP_MAXSEG, 87}, {TCP_MAXSEG, 32768},
+			{TCP_USER_TIMEOUT, -1}};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		ck_assert_int_eq(sock_setsockopt(sk, IPPROTO_TCP, bad[i][0], &bad[i][1], sizeof(int)),
 				 -EINVAL);
@@ -178,6 +179,8 @@ START_TEST(tcp_option_ranges)
 	ck_assert_int_eq(get_int(sk, IPPROTO_TCP, TCP_KEEPIDLE), 30);
 	set_int(sk, IPPROTO_TCP, TCP_MAXSEG, 1000);
 	ck_assert_int_eq(get_int(sk, IPPROTO_TCP, TCP_MAXSEG), 1000);
+	set_int(sk, IPPROTO_TCP, TCP_MAXSEG, 0);	/* clears, as on Linux */
+	ck_assert_int_eq(get_int(sk, IPPROTO_TCP, TCP_MAXSEG), 536);
 	set_int(sk, IPPROTO_TCP, TCP_USER_TIMEOUT, 5000);
 	ck_assert_int_eq(get_int(sk, IPPROTO_TCP, TCP_USER_TIMEOUT), 5000);
 	set_int(sk, IPPROTO_TCP, TCP_NODELAY, 1);
