@@ -26,7 +26,9 @@
 #include "proto/shm.h"
 
 #define MIN_LEN(a, b) ((a) < (b) ? (a) : (b))
-#define NC_SPIN_NS 50000	/* spin this long for netd before sleeping */
+#define NC_SPIN_NS 10000	/* spin this long for netd before sleeping: with
+				 * netd, the peer and the caller on two cores, longer
+				 * spins cost more than they save (bench/client.sh) */
 
 struct nc_session {
 	pthread_mutex_t lock;		/* setup, the command ring, reply and slot maps */
