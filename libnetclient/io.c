@@ -177,20 +177,23 @@ static ssize_t stream_send(struct nc_sock *s, struct iov_cur *cur, size_t total,
 static int dgram_dest(struct nc_sock *s, const struct sockaddr *dst, socklen_t dstlen,
 		      size_t len, struct ncs_dgram *d)
 {
-	if (len > NCS_DGRAM_MAX || ncs_dgram_space((uint32_t)len) > ring_size())
+	if (len > 0xffff)	/* udp_sendmsg's first check; the address comes next */
 		return -EMSGSIZE;
 	d->len = (uint32_t)len;
-	if (!dst) {
-		return s->udp_connected ? 0 : -EDESTADDRREQ;
+	if (dst) {
+		int err = nc__sockaddr_in(dst, dstlen, NC_ADDR_SENDTO, &d->addr, &d->port);
+		if (err)
+			return err;
+		if (d->port == 0)
+			return -EINVAL;
+		d->flags = NCS_DGRAM_TO;
+	} else if (!s->udp_connected) {
+		return -EDESTADDRREQ;
 	}
-	int err = nc__sockaddr_in(dst, dstlen, &d->addr, &d->port);
-	if (err)
-		return err;
-	if (d->port == 0)
-		return -EINVAL;
-	if (d->addr == INADDR_BROADCAST && !s->broadcast)
+	if (len > NCS_DGRAM_MAX || ncs_dgram_space((uint32_t)len) > ring_size())
+		return -EMSGSIZE;
+	if (dst && d->addr == INADDR_BROADCAST && !s->broadcast)
 		return -EACCES;
-	d->flags = NCS_DGRAM_TO;
 	return 0;
 }
 
@@ -255,15 +258,14 @@ ssize_t nc__send_iov(struct nc_sock *s, const struct iovec *iov, int iovcnt, int
 	size_t total = iov_total(iov, iovcnt, &err);
 	if (err)
 		return err;
-	if (flags & MSG_OOB)
+	/* UDP refuses urgent data; TCP sends it in band, without the URG flag */
+	if ((flags & MSG_OOB) && s->type != SOCK_STREAM)
 		return -EOPNOTSUPP;
 	struct iov_cur cur = {.iov = iov, .cnt = iovcnt};
 	if (s->type == SOCK_STREAM) {
-		if (dst && dstlen) {	/* Linux: EISCONN when connected, else ENOTCONN/EPIPE */
-			uint32_t f = flags_of(s);
-			if (f & (NCS_SLOT_ESTABLISHED | NCS_SLOT_CONNECTING))
-				return -EISCONN;
-		}
+		/* TCP ignores a destination, once the kernel has copied it in */
+		if (dst && (int)dstlen > (int)sizeof(struct sockaddr_storage))
+			return -EINVAL;
 		return stream_send(s, &cur, total, flags);
 	}
 	return dgram_send(s, &cur, total, flags, dst, dstlen);
@@ -350,7 +352,8 @@ static ssize_t dgram_take(struct nc_sock *s, struct iov_cur *cur, size_t total, 
 	ncs_ring_copy(s->rx_area, ring_size(), s->rx_tail, &d, sizeof(d), 0);
 	uint32_t n = (uint32_t)MIN_LEN(d.len, total);
 	ring_iov_copy(s->rx_area, ring_size(), s->rx_tail + (uint32_t)sizeof(d), cur, n, 0);
-	nc__fill_sockaddr(src, srclen, d.addr, d.port);
+	if (src && srclen)
+		nc__fill_sockaddr(src, srclen, d.addr, d.port);
 	if (d.len > total && msg_flags)
 		*msg_flags |= MSG_TRUNC;
 	if (!(flags & MSG_PEEK))
@@ -403,8 +406,8 @@ ssize_t nc__recv_iov(struct nc_sock *s, const struct iovec *iov, int iovcnt, int
 	size_t total = iov_total(iov, iovcnt, &err);
 	if (err)
 		return err;
-	if (flags & MSG_OOB)
-		return -EINVAL;
+	if ((flags & MSG_OOB) && s->type == SOCK_STREAM)
+		return -EINVAL;	/* no urgent data is ever kept (UDP ignores the flag) */
 	struct iov_cur cur = {.iov = iov, .cnt = iovcnt};
 	if (s->type == SOCK_STREAM) {
 		if (flags_of(s) & NCS_SLOT_LISTENING)
@@ -573,6 +576,10 @@ ssize_t nc_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *s
 	if (!s)
 		return recvfrom(fd, buf, len, flags, src, srclen);
 	struct iovec v = {.iov_base = buf, .iov_len = len};
+	if (src && !srclen) {	/* received, then the address cannot be given */
+		ssize_t n = recv_held(s, &v, 1, flags, NULL, NULL, NULL);
+		return n < 0 ? n : nc__errs(-EFAULT);
+	}
 	return recv_held(s, &v, 1, flags, src, srclen, NULL);
 }
 

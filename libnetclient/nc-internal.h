@@ -53,7 +53,8 @@ struct nc_sock {
 	bool udp_connected;
 	bool broadcast;			/* SO_BROADCAST, for sendto's EACCES */
 	int linger_secs;		/* SO_LINGER's timeout; -1: off */
-	int64_t rcvtimeo_ns, sndtimeo_ns;	/* 0: none */
+	int owner_pid;			/* F_SETOWN's, kept for F_GETOWN */
+	int64_t rcvtimeo_ns, sndtimeo_ns;	/* 0: none; -1: do not wait */
 	struct ncs_slot *shm;
 	uint8_t *rx_area, *tx_area;
 	uint32_t rx_tail;		/* ours: the rx ring's consumer index */
@@ -93,8 +94,13 @@ void nc__sock_forget_all(void);
 /* Builds the struct nc_sock for an opened slot and publishes it under fd. */
 struct nc_sock *nc__sock_attach(int fd, uint32_t slot, int type, bool nonblock);
 void nc__sock_bind_rings(struct nc_sock *s);
-int nc__sockaddr_in(const struct sockaddr *sa, socklen_t len, uint32_t *addr, uint16_t *port);
-void nc__fill_sockaddr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port);
+/* Which call takes an address in: what AF_UNSPEC means differs. */
+enum nc_addr_use { NC_ADDR_BIND, NC_ADDR_CONNECT, NC_ADDR_SENDTO };
+int nc__addr_check(const struct sockaddr *sa, socklen_t len, enum nc_addr_use use);
+int nc__sockaddr_in(const struct sockaddr *sa, socklen_t len, enum nc_addr_use use,
+		    uint32_t *addr, uint16_t *port);
+/* 0, or -EFAULT/-EINVAL as Linux's move_addr_to_user. */
+int nc__fill_sockaddr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port);
 /* A simple command on s: 0 or -errno. */
 int nc__sock_cmd(struct nc_sock *s, uint16_t op, int32_t a0, struct ncs_reply *reply);
 
@@ -114,7 +120,9 @@ int nc__outq(struct nc_sock *s);
 enum nc_wait_for { NC_WAIT_RX, NC_WAIT_TX, NC_WAIT_STATE };
 /* Asks netd to wake s for what, then sleeps unless ready(s) holds by
  * then. 0 (look again), -EAGAIN (timed out at deadline_ns, 0: never),
- * -EINTR, or -ENETDOWN. */
+ * -EINTR (a signal handler ran; with no deadline, only when a caught
+ * signal's handler lacks SA_RESTART, as Linux restarts the others), or
+ * -ENETDOWN. */
 int nc__wait(struct nc_sock *s, enum nc_wait_for what, bool (*ready)(struct nc_sock *),
 	     int64_t deadline_ns);
 int64_t nc__deadline(int64_t timeout_ns);

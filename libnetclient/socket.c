@@ -125,29 +125,57 @@ int nc__sock_cmd(struct nc_sock *s, uint16_t op, int32_t a0, struct ncs_reply *r
 
 /* ---- addresses ---- */
 
-int nc__sockaddr_in(const struct sockaddr *sa, socklen_t len, uint32_t *addr, uint16_t *port)
+/* What Linux checks of an address a call takes in, in its order: the
+ * length the kernel copies (move_addr_to_kernel), the length of a
+ * sockaddr_in, then the family. AF_UNSPEC passes where the call allows it:
+ * bind with INADDR_ANY, a datagram's destination. */
+int nc__addr_check(const struct sockaddr *sa, socklen_t len, enum nc_addr_use use)
 {
-	if (!sa || len < sizeof(sa_family_t))
+	if ((int)len < 0 || len > sizeof(struct sockaddr_storage))
 		return -EINVAL;
-	if (sa->sa_family != AF_INET)
-		return -EAFNOSUPPORT;
+	if (len && !sa)
+		return -EFAULT;
 	if (len < sizeof(struct sockaddr_in))
 		return -EINVAL;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	if (sin->sin_family == AF_INET)
+		return 0;
+	if (sin->sin_family == AF_UNSPEC && use == NC_ADDR_SENDTO)
+		return 0;
+	if (sin->sin_family == AF_UNSPEC && use == NC_ADDR_BIND &&
+	    sin->sin_addr.s_addr == htonl(INADDR_ANY))
+		return 0;
+	return -EAFNOSUPPORT;
+}
+
+int nc__sockaddr_in(const struct sockaddr *sa, socklen_t len, enum nc_addr_use use,
+		    uint32_t *addr, uint16_t *port)
+{
+	int err = nc__addr_check(sa, len, use);
+	if (err)
+		return err;
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 	*addr = ntohl(sin->sin_addr.s_addr);
 	*port = ntohs(sin->sin_port);
 	return 0;
 }
 
-/* Writes as much of the address as fits and the full length, as Linux. */
-void nc__fill_sockaddr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port)
+/* Writes as much of the address as fits and the full length, as Linux's
+ * move_addr_to_user: a NULL address is fine when *len is 0. */
+int nc__fill_sockaddr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(addr)};
-	if (!sa || !len)
-		return;
-	memcpy(sa, &sin, MIN_LEN(*len, sizeof(sin)));
+	if (!len)
+		return -EFAULT;
+	if ((int)*len < 0)
+		return -EINVAL;
+	socklen_t n = MIN_LEN(*len, sizeof(sin));
+	if (n && !sa)
+		return -EFAULT;
+	memcpy(sa, &sin, n);
 	*len = sizeof(sin);
+	return 0;
 }
 
 /* ---- creating ---- */
@@ -175,12 +203,21 @@ static int sock_open(int type, int protocol, uint32_t *slot, int *fd)
 	return err;
 }
 
+#define NC_SOCK_TYPE_MASK 0xf	/* Linux's SOCK_TYPE_MASK */
+#define NC_SOCK_MAX 11		/* Linux's SOCK_MAX */
+#define NC_IPPROTO_MAX 263	/* Linux's IPPROTO_MAX */
+
 int nc_socket(int domain, int type, int protocol)
 {
 	uint32_t slot;
-	int fd, base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd, base = type & NC_SOCK_TYPE_MASK;
 	if (domain != AF_INET)
 		return socket(domain, type, protocol);
+	/* the checks of socket(2) and __sock_create, then inet_create's */
+	if ((type & ~NC_SOCK_TYPE_MASK) & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return nc__err(-EINVAL);
+	if (base >= NC_SOCK_MAX || protocol < 0 || protocol >= NC_IPPROTO_MAX)
+		return nc__err(-EINVAL);
 	if (base != SOCK_STREAM && base != SOCK_DGRAM)
 		return base == SOCK_RAW ? socket(domain, type, protocol) : nc__err(-ESOCKTNOSUPPORT);
 	int err = sock_open(type, protocol, &slot, &fd);
@@ -202,7 +239,7 @@ static int addr_cmd(struct nc_sock *s, uint16_t op, const struct sockaddr *sa, s
 {
 	struct ncs_cmd c = {.op = op, .slot = s->slot};
 	struct ncs_reply r;
-	int err = nc__sockaddr_in(sa, len, &c.addr, &c.port);
+	int err = nc__sockaddr_in(sa, len, NC_ADDR_BIND, &c.addr, &c.port);
 	if (err)
 		return err;
 	return nc__call(&c, &r);
@@ -263,10 +300,17 @@ static int sock_connect(struct nc_sock *s, const struct sockaddr *sa, socklen_t 
 {
 	struct ncs_cmd c = {.op = NCS_OP_CONNECT, .slot = s->slot};
 	struct ncs_reply r;
-	if (sa && len >= sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC) {
+	/* inet_*_connect: a family at least, and AF_UNSPEC disconnects */
+	if ((int)len < 0 || len > sizeof(struct sockaddr_storage))
+		return -EINVAL;
+	if (len && !sa)
+		return -EFAULT;
+	if (len < sizeof(sa_family_t))
+		return -EINVAL;
+	if (sa->sa_family == AF_UNSPEC) {
 		c.a[0] = 1;
 	} else {
-		int err = nc__sockaddr_in(sa, len, &c.addr, &c.port);
+		int err = nc__sockaddr_in(sa, len, NC_ADDR_CONNECT, &c.addr, &c.port);
 		if (err)
 			return err;
 	}
@@ -326,8 +370,6 @@ static int sock_accept(struct nc_sock *s, struct sockaddr *addr, socklen_t *len,
 	struct ncs_reply r;
 	int64_t deadline = nc__deadline(s->rcvtimeo_ns);
 	int err;
-	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
-		return -EINVAL;
 	pthread_mutex_lock(&s->rx_lock);
 	while ((err = accept_spare(s, flags)) == 0 && (err = accept_one(s, &r)) == -EAGAIN &&
 	       !s->nonblock) {
@@ -346,7 +388,11 @@ static int sock_accept(struct nc_sock *s, struct sockaddr *addr, socklen_t *len,
 		return -ENOBUFS;
 	if (flags & SOCK_CLOEXEC)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
-	nc__fill_sockaddr(addr, len, r.addr, r.port);
+	/* as Linux, a peer address that cannot be given loses the connection */
+	if (addr && (err = nc__fill_sockaddr(addr, len, r.addr, r.port)) < 0) {
+		nc_close(fd);
+		return err;
+	}
 	return fd;
 }
 
@@ -355,6 +401,8 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
 		return accept4(fd, addr, len, flags);
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return done(s, -EINVAL);
 	if (s->type != SOCK_STREAM)
 		return done(s, -EOPNOTSUPP);
 	return done(s, sock_accept(s, addr, len, flags));
@@ -451,7 +499,8 @@ static int64_t timeval_ns(const void *val, socklen_t len, int *err)
 		return 0;
 	}
 	*err = 0;
-	return tv.tv_sec < 0 ? 0 : (int64_t)tv.tv_sec * 1000000000 + tv.tv_usec * 1000;
+	/* Linux: negative means "do not wait", zero "wait for ever" */
+	return tv.tv_sec < 0 ? -1 : (int64_t)tv.tv_sec * 1000000000 + tv.tv_usec * 1000;
 }
 
 /* Options the library keeps itself: the timeouts of its blocking calls. */
@@ -499,7 +548,10 @@ int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 
 static int getsockopt_local(struct nc_sock *s, int name, void *val, socklen_t *len)
 {
+	if (*len && !val)
+		return -EFAULT;
 	int64_t ns = name == SO_RCVTIMEO ? s->rcvtimeo_ns : s->sndtimeo_ns;
+	ns = ns < 0 ? 0 : ns;
 	struct timeval tv = {.tv_sec = ns / 1000000000, .tv_usec = (ns % 1000000000) / 1000};
 	socklen_t n = MIN_LEN(*len, sizeof(tv));
 	memcpy(val, &tv, n);
@@ -509,7 +561,7 @@ static int getsockopt_local(struct nc_sock *s, int name, void *val, socklen_t *l
 
 static int sock_getsockopt(struct nc_sock *s, int level, int name, void *val, socklen_t *len)
 {
-	if (!len || !val)
+	if (!len)
 		return -EFAULT;
 	if ((int)*len < 0)
 		return -EINVAL;
@@ -522,6 +574,8 @@ static int sock_getsockopt(struct nc_sock *s, int level, int name, void *val, so
 	if (err)
 		return err;
 	*len = MIN_LEN(r.len, *len);
+	if (*len && !val)
+		return -EFAULT;
 	memcpy(val, r.data, *len);
 	return 0;
 }
@@ -536,7 +590,7 @@ int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 
 static int sock_getname(struct nc_sock *s, int peer, struct sockaddr *addr, socklen_t *len)
 {
-	if (!addr || !len)
+	if (!len)
 		return -EFAULT;
 	if ((int)*len < 0)
 		return -EINVAL;
@@ -544,8 +598,7 @@ static int sock_getname(struct nc_sock *s, int peer, struct sockaddr *addr, sock
 	int err = nc__sock_cmd(s, NCS_OP_GETNAME, peer, &r);
 	if (err)
 		return err;
-	nc__fill_sockaddr(addr, len, r.addr, r.port);
-	return 0;
+	return nc__fill_sockaddr(addr, len, r.addr, r.port);
 }
 
 static int sock_name(int fd, int peer, struct sockaddr *addr, socklen_t *len)
@@ -579,6 +632,13 @@ int nc_fcntl(int fd, int cmd, ...)
 		return fcntl(fd, cmd, arg);
 	int r;
 	switch (cmd) {
+	case F_GETOWN:
+		r = s->owner_pid;
+		break;
+	case F_SETOWN:
+		s->owner_pid = (int)arg;
+		r = 0;
+		break;
 	case F_GETFL:
 		r = O_RDWR | (s->nonblock ? O_NONBLOCK : 0);
 		break;

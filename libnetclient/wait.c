@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -39,6 +40,8 @@ int64_t nc__now_ns(void)
 
 int64_t nc__deadline(int64_t timeout_ns)
 {
+	if (timeout_ns < 0)
+		return nc__now_ns();	/* a negative SO_RCVTIMEO: do not wait */
 	return timeout_ns > 0 ? nc__now_ns() + timeout_ns : 0;
 }
 
@@ -130,8 +133,13 @@ int nc__poll_kernel(struct pollfd *fds, unsigned n, int64_t deadline_ns)
 		ts.tv_sec = left / 1000000000;
 		ts.tv_nsec = left % 1000000000;
 	}
+	/* Submitting and waiting in one io_uring_enter would hide a signal
+	 * (the call then reports what it submitted): wait on its own. */
 	struct io_uring_cqe *cqe;
-	int err = io_uring_submit_and_wait_timeout(ring, &cqe, 1, deadline_ns ? &ts : NULL, NULL);
+	int err = io_uring_submit(ring);
+	if (err >= 0)
+		err = deadline_ns ? io_uring_wait_cqe_timeout(ring, &cqe, &ts) :
+				    io_uring_wait_cqe(ring, &cqe);
 	unsigned out = n;
 	reap(ring, fds, n, &out);
 	if (out)
@@ -157,9 +165,41 @@ static bool spin_for(struct nc_sock *s, bool (*ready)(struct nc_sock *))
 	return false;
 }
 
+/* Linux restarts a socket call without a timeout after a handler that
+ * has SA_RESTART. Which signal came is not known here: restart only if
+ * every caught signal's handler has SA_RESTART. */
+static bool handlers_restart(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) < 0)
+			continue;
+		bool caught = (sa.sa_flags & SA_SIGINFO) ||
+			      (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN);
+		if (caught && !(sa.sa_flags & SA_RESTART))
+			return false;
+	}
+	return true;
+}
+
+static int wait_once(struct nc_sock *s, enum nc_wait_for what, bool (*ready)(struct nc_sock *),
+		     int64_t deadline_ns);
+
 int nc__wait(struct nc_sock *s, enum nc_wait_for what, bool (*ready)(struct nc_sock *),
 	     int64_t deadline_ns)
 {
+	int err;
+	while ((err = wait_once(s, what, ready, deadline_ns)) == -EINTR && !deadline_ns &&
+	       handlers_restart())
+		;
+	return err;
+}
+
+static int wait_once(struct nc_sock *s, enum nc_wait_for what, bool (*ready)(struct nc_sock *),
+		     int64_t deadline_ns)
+{
+	if (deadline_ns && nc__now_ns() >= deadline_ns)
+		return ready(s) ? 0 : -EAGAIN;
 	if (spin_for(s, ready))
 		return 0;
 	uint32_t *flag = what == NC_WAIT_RX ? &s->shm->rx.consumer_waiting :
