@@ -142,7 +142,7 @@ void tcp_destroy(struct tcp_sock *tp)
 static int tcp_alloc_rings(struct tcp_sock *tp)
 {
 	int err = 0;
-	if (tp->snd.mem) {
+	if (tp->snd.cap) {
 		tcp_ring_consume(&tp->snd, tp->snd.len);
 		tcp_ring_consume(&tp->rcv, tp->rcv.len);
 		return 0;

@@ -2,7 +2,10 @@
  * tcp_ring.c: the byte rings of tcp.h. A TCP connection keeps what it
  * sends, from snd_una on, in one ring (so any range can be sent again)
  * and what it received in order but the application has not read in
- * another. Capacity is fixed at creation; tcp_ring_resize grows it.
+ * another. Capacity is fixed at creation; tcp_ring_resize grows it. The
+ * memory itself is taken at the first byte written, so a connection that
+ * never carries data (an idle one, a listener's child waiting to be
+ * accepted) holds none.
  */
 #include "config.h"
 
@@ -16,9 +19,6 @@
 int tcp_ring_init(struct tcp_ring *r, size_t cap)
 {
 	memset(r, 0, sizeof(*r));
-	r->mem = malloc(cap);
-	if (!r->mem)
-		return -ENOMEM;
 	r->cap = cap;
 	return 0;
 }
@@ -50,6 +50,8 @@ static void ring_copy(const struct tcp_ring *r, size_t at, uint8_t *buf, size_t 
 size_t tcp_ring_write(struct tcp_ring *r, const void *buf, size_t len)
 {
 	size_t n = MIN(len, tcp_ring_space(r));
+	if (n && !r->mem && !(r->mem = malloc(r->cap)))
+		return 0;	/* no memory: as a full buffer */
 	if (n)
 		ring_copy(r, (r->head + r->len) % r->cap, (uint8_t *)buf, n, true);
 	r->len += n;
