@@ -8,7 +8,8 @@
 #   idle:     memory per idle TCP connection: netd's and its client's
 #             proportional set size (PSS) per connection, against the
 #             kernel's slab per socket (both ends are the kernel's there).
-# BYTES per bulk round, COUNT round trips of SIZE bytes, IDLE connections.
+# BYTES per bulk round, COUNT round trips of SIZE bytes (TCP and UDP), IDLE
+# connections.
 # Run as root.
 . "$(dirname "$0")/lib.sh"
 BYTES=${BYTES:-1073741824}
@@ -52,6 +53,9 @@ measure() {
 	out=$($run rr -n "$COUNT" -s "$SIZE" "$host" "$eport")
 	record "$side" "${kind}_tcp50" "$(echo "$out" | field p50_us)"
 	record "$side" "${kind}_tcp99" "$(echo "$out" | field p99_us)"
+	out=$($run rr -u -n "$COUNT" -s "$SIZE" "$host" "$eport")
+	record "$side" "${kind}_udp50" "$(echo "$out" | field p50_us)"
+	record "$side" "${kind}_udp99" "$(echo "$out" | field p99_us)"
 }
 
 pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
@@ -100,9 +104,13 @@ header "client -> netd -> TAP -> kernel vs kernel -> veth -> kernel ($BYTES byte
 row through_bulk "TCP bulk (Gbit/s)"
 row through_tcp50 "TCP RR p50 (us)"
 row through_tcp99 "TCP RR p99 (us)"
+row through_udp50 "UDP RR p50 (us)"
+row through_udp99 "UDP RR p99 (us)"
 header "two clients of one netd vs kernel loopback"
 row between_bulk "TCP bulk (Gbit/s)"
 row between_tcp50 "TCP RR p50 (us)"
 row between_tcp99 "TCP RR p99 (us)"
+row between_udp50 "UDP RR p50 (us)"
+row between_udp99 "UDP RR p99 (us)"
 ROUNDS=1 header "memory per idle TCP connection ($IDLE connections)"
 row idle "bytes per connection"
