@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,7 @@ static bool spin_for(struct nc_sock *s, bool (*ready)(struct nc_sock *))
 				return true;
 			__builtin_ia32_pause();
 		}
+		sched_yield();	/* a peer waiting for this CPU goes first */
 	} while (nc__now_ns() < until);
 	return false;
 }
