@@ -224,7 +224,7 @@ static ssize_t dgram_send(struct nc_sock *s, struct iov_cur *cur, size_t total, 
 			err = -ENETDOWN;
 			break;
 		}
-		if ((flags_of(s) & NCS_SLOT_ERROR) &&
+		if ((flags_of(s) & (NCS_SLOT_ERROR | NCS_SLOT_CONNECTED)) != NCS_SLOT_CONNECTED &&
 		    (err = nc__sock_cmd(s, NCS_OP_SENDCHECK, 0, NULL)) < 0)
 			break;
 		if (tx_free(s) >= need) {
@@ -382,9 +382,11 @@ static ssize_t dgram_recv(struct nc_sock *s, struct iov_cur *cur, size_t total, 
 			ret = dgram_take(s, cur, total, flags, src, srclen, msg_flags);
 			break;
 		}
-		ret = (f & NCS_SLOT_RX_EOF) ? 0 : -EAGAIN;
-		if (ret == 0)
+		if (f & NCS_SLOT_RX_EOF) {	/* __skb_recv_udp: 0 only when it would wait */
+			ret = nonblock ? -EAGAIN : 0;
 			break;
+		}
+		ret = -EAGAIN;
 		if (nonblock) {
 			if (arm_eventfd(s, &s->shm->rx.consumer_waiting, recv_ready))
 				continue;

@@ -273,7 +273,9 @@ static bool connect_settled(struct nc_sock *s)
 	return !(__atomic_load_n(&s->shm->flags, __ATOMIC_ACQUIRE) & NCS_SLOT_CONNECTING);
 }
 
-/* A blocking connect waits for the handshake; the outcome is SO_ERROR's. */
+/* A blocking connect waits for the handshake; 1 once it has settled, when
+ * connecting again gives the outcome and moves netd's socket on, as the
+ * end of Linux's __inet_stream_connect does. */
 static int connect_wait(struct nc_sock *s)
 {
 	int64_t deadline = nc__deadline(s->sndtimeo_ns);
@@ -286,14 +288,7 @@ static int connect_wait(struct nc_sock *s)
 		if (err)
 			return err;
 	}
-	struct ncs_cmd c = {.op = NCS_OP_GETSOCKOPT, .slot = s->slot,
-			    .a = {SOL_SOCKET, SO_ERROR, sizeof(int)}};
-	struct ncs_reply r;
-	int soerr = 0, err = nc__call(&c, &r);
-	if (err)
-		return err;
-	memcpy(&soerr, r.data, sizeof(soerr));
-	return -soerr;
+	return 1;	/* settled: connect again for the outcome */
 }
 
 static int sock_connect(struct nc_sock *s, const struct sockaddr *sa, socklen_t len)
@@ -317,8 +312,8 @@ static int sock_connect(struct nc_sock *s, const struct sockaddr *sa, socklen_t 
 	int err = nc__call(&c, &r);
 	if (s->type == SOCK_DGRAM && err == 0)
 		s->udp_connected = !c.a[0];
-	if (err == -EINPROGRESS && !s->nonblock)
-		err = connect_wait(s);
+	if (err == -EINPROGRESS && !s->nonblock && (err = connect_wait(s)) == 1)
+		err = nc__call(&c, &r);
 	return err;
 }
 

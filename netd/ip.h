@@ -26,6 +26,13 @@ struct ip_out {
 	bool df_if_fits;	/* set DF when no fragment is needed (IP_PMTUDISC_WANT) */
 };
 
+/* The route for a datagram from src (one of our addresses, or 0) to dst;
+ * NULL when there is none. As Linux's ip_route_output_key_hash_rcu, from
+ * one of our addresses the limited broadcast and multicast leave through
+ * that address's interface whatever the table says: then the route is
+ * made up in *scratch. */
+const struct route *ip_route_output(struct stack *st, uint32_t src, uint32_t dst,
+				    struct route *scratch);
 /* Consumes nb; data at the IP header. */
 void ip_input(struct netif *nif, struct nbuf *nb);
 /* Delivers a datagram for us to its protocol. Consumes nb; data at IP header. */

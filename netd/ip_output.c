@@ -20,10 +20,31 @@ uint16_t ip_select_id(struct stack *st, uint32_t dst, uint8_t proto)
 	return st->ip_ids[h % IP_IDENTS]++;
 }
 
-static int ip_route_out(struct stack *st, struct nbuf *nb, const struct ip_out *o,
-			const struct route **rt)
+/* The interface that holds addr (Linux's __ip_dev_find). */
+static struct netif *ip_dev_find(const struct stack *st, uint32_t addr)
 {
-	*rt = route_lookup(&st->routes, o->dst);
+	for (unsigned i = 0; i < st->nifs; i++)
+		if (netif_has_addr(st->ifs[i], addr))
+			return st->ifs[i];
+	return NULL;
+}
+
+const struct route *ip_route_output(struct stack *st, uint32_t src, uint32_t dst,
+				    struct route *scratch)
+{
+	struct netif *nif;
+	if (src && (ipv4_is_limited_bcast(dst) || ipv4_is_multicast(dst)) &&
+	    (nif = ip_dev_find(st, src))) {
+		*scratch = (struct route){.dst = dst, .plen = 32, .nif = nif, .src = src};
+		return scratch;
+	}
+	return route_lookup(&st->routes, dst);
+}
+
+static int ip_route_out(struct stack *st, struct nbuf *nb, const struct ip_out *o,
+			const struct route **rt, struct route *scratch)
+{
+	*rt = ip_route_output(st, o->src, o->dst, scratch);
 	if (!*rt) {
 		nbuf_drop(st, nb, DROP_IP_NO_ROUTE);
 		return -ENETUNREACH;
@@ -39,7 +60,8 @@ static int ip_route_out(struct stack *st, struct nbuf *nb, const struct ip_out *
 int ip_output(struct stack *st, struct nbuf *nb, const struct ip_out *o)
 {
 	const struct route *rt;
-	int err = ip_route_out(st, nb, o, &rt);
+	struct route scratch;
+	int err = ip_route_out(st, nb, o, &rt, &scratch);
 	if (err)
 		return err;
 

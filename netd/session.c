@@ -697,7 +697,7 @@ static int cmd_sendcheck(struct sock *sk)
 		sk->err = 0;
 		return -err;
 	}
-	return 0;
+	return (sk->shut & SOCK_SHUT_WR) ? -EPIPE : 0;	/* sock_alloc_send_pskb */
 }
 
 /* What recv would say with nothing in the rx ring. */

@@ -273,19 +273,26 @@ static bool bindable_addr(const struct stack *st, uint32_t a)
 	       ipv4_is_limited_bcast(a) || stack_is_subnet_bcast(st, a);
 }
 
+/* Linux's __inet_bind, in its order: the address, the privilege, then a
+ * socket bound already (or a TCP socket not in CLOSE), then the port. */
 int sock_bind(struct sock *sk, const struct sock_addr *a)
 {
-	if (sk->bound)
-		return -EINVAL;
 	if (!bindable_addr(sk->st, a->addr))
 		return -EADDRNOTAVAIL;
-	if (a->port == 0)
-		return sock_pick_port(sk, a->addr);
-	if (a->port < 1024 && !sk->bind_privileged)
+	if (a->port && a->port < 1024 && !sk->bind_privileged)
 		return -EACCES;
-	if (bind_conflict(sk, a->addr, a->port))
+	if (sk->bound || (sk->tcp && sk->tcp->state != TCP_CLOSE))
+		return -EINVAL;
+	if (a->port == 0) {
+		int err = sock_pick_port(sk, a->addr);
+		if (err)
+			return err;
+	} else if (bind_conflict(sk, a->addr, a->port)) {
 		return -EADDRINUSE;
-	sock_hash_port(sk, a->addr, a->port);
+	} else {
+		sock_hash_port(sk, a->addr, a->port);
+	}
+	sk->userlocks = (a->addr ? SOCK_BINDADDR_LOCK : 0) | (a->port ? SOCK_BINDPORT_LOCK : 0);
 	return 0;
 }
 
@@ -301,9 +308,7 @@ int sock_accept(struct sock *sk, struct sock **child)
 
 int sock_connect(struct sock *sk, const struct sock_addr *a)
 {
-	if (sk->tcp)
-		return a ? tcp_connect(sk, a) : -EAFNOSUPPORT;
-	return udp_connect(sk, a);
+	return sk->tcp ? tcp_connect(sk, a) : udp_connect(sk, a);
 }
 
 ssize_t sock_sendto(struct sock *sk, const void *buf, size_t len, int flags,
@@ -371,9 +376,20 @@ int sock_getsockname(const struct sock *sk, struct sock_addr *a)
 	return 0;
 }
 
+/* Linux's inet_getname: no peer without a peer port, nor in CLOSE or
+ * SYN_SENT (a datagram socket is in CLOSE while unconnected). */
+static bool sock_has_peer(const struct sock *sk)
+{
+	if (!sk->rport)
+		return false;
+	if (!sk->tcp)
+		return sk->connected;
+	return sk->tcp->state != TCP_CLOSE && sk->tcp->state != TCP_SYN_SENT;
+}
+
 int sock_getpeername(const struct sock *sk, struct sock_addr *a)
 {
-	if (!sk->connected)
+	if (!sock_has_peer(sk))
 		return -ENOTCONN;
 	a->addr = sk->raddr;
 	a->port = sk->rport;

@@ -62,6 +62,7 @@ struct sock_opts {
 	int linger_secs;
 	uint8_t tos, ttl;		/* ttl 0: the stack's default */
 	int rcvlowat;
+	bool oobinline;			/* SO_OOBINLINE: kept, urgent data is not supported */
 };
 
 /* One protocol's table of bound ports. */
@@ -85,13 +86,31 @@ struct sock_table {
 	struct sock *ready, *ready_tail;	/* sockets with events for their owners */
 };
 
+/* The socket's own state, apart from TCP's: Linux's socket_state
+ * (sock->state), which inet_stream_connect and inet_shutdown keep for
+ * stream sockets. Datagram sockets stay SS_UNCONNECTED. */
+enum sock_ss {
+	SS_UNCONNECTED,
+	SS_CONNECTING,			/* connect started; not yet called again after */
+	SS_CONNECTED,			/* connect saw the connection, or accept made it */
+	SS_DISCONNECTING,		/* shutdown of a connect that did not succeed */
+};
+
+/* What the user bound itself (Linux's sk_userlocks): a disconnect and
+ * TCP's CLOSE give back only what the stack picked. */
+#define SOCK_BINDADDR_LOCK 4u		/* bind() with an address */
+#define SOCK_BINDPORT_LOCK 8u		/* bind() with a port other than 0 */
+
 struct sock {
 	struct stack *st;
 	int type;			/* SOCK_STREAM or SOCK_DGRAM */
 	int protocol;			/* IPPROTO_TCP or IPPROTO_UDP */
 	uint32_t laddr, raddr;		/* host order; 0: any / none */
-	uint16_t lport, rport;
-	bool bound, connected;
+	uint16_t lport, rport;		/* lport stays for getsockname after unhashing (TCP) */
+	bool bound;			/* on the protocol's port table */
+	bool connected;			/* UDP: has a peer; TCP: a connection was established */
+	uint8_t ss;			/* enum sock_ss */
+	uint8_t userlocks;		/* SOCK_BIND*_LOCK */
 	bool closed;			/* the owner let go of it */
 	unsigned shut;			/* SHUT_RD bit 1, SHUT_WR bit 2 */
 	int err;			/* pending error, read by SO_ERROR */
@@ -129,8 +148,9 @@ void sock_set_owner(struct sock *sk, sock_wakeup_fn wakeup, void *owner);
 int sock_bind(struct sock *sk, const struct sock_addr *a);
 int sock_listen(struct sock *sk, int backlog);
 int sock_accept(struct sock *sk, struct sock **child);
-/* Connects to a; a NULL a dissolves a datagram socket's association
- * (connect with AF_UNSPEC). */
+/* Connects to a. A NULL a is connect with AF_UNSPEC: it dissolves a
+ * datagram socket's association, and aborts a stream socket's connection
+ * (Linux's tcp_disconnect). */
 int sock_connect(struct sock *sk, const struct sock_addr *a);
 /* Sends len bytes (to dst, or the connected peer when dst is NULL). */
 ssize_t sock_sendto(struct sock *sk, const void *buf, size_t len, int flags,

@@ -1,9 +1,10 @@
 /*
  * sockopt.c: setsockopt and getsockopt for SOL_SOCKET and IPPROTO_IP, with
  * Linux's rules: an option value shorter than an int is EINVAL, an unknown
- * option ENOPROTOOPT, SO_SNDBUF and SO_RCVBUF are doubled and clamped
- * (and read back doubled), SO_ERROR reads and clears the pending error,
- * IP_TTL takes 1..255 or -1 for the default.
+ * option ENOPROTOOPT (getsockopt at an unknown level EOPNOTSUPP), SO_SNDBUF
+ * and SO_RCVBUF are doubled and clamped (and read back doubled), SO_ERROR
+ * reads and clears the pending error, IP_TTL takes 1..255 or -1 for the
+ * default.
  */
 #include "config.h"
 
@@ -66,7 +67,8 @@ static int set_socket_opt(struct sock *sk, int name, const void *val, socklen_t 
 		return 0;
 	case SO_RCVBUF: sk->opts.rcvbuf = buf_size(v, SOCK_MIN_RCVBUF, SOCK_RMEM_MAX); return 0;
 	case SO_RCVLOWAT: sk->opts.rcvlowat = v ? MAX(v, 1) : 1; return 0;
-	default: return -ENOPROTOOPT;
+	case SO_OOBINLINE: sk->opts.oobinline = v != 0; return 0;
+	default: return -ENOPROTOOPT;	/* SO_SNDLOWAT too: Linux cannot set it */
 	}
 }
 
@@ -131,6 +133,8 @@ static int get_socket_opt(struct sock *sk, int name, void *val, socklen_t *len)
 	case SO_SNDBUF: return put_int(val, len, sk->opts.sndbuf);
 	case SO_RCVBUF: return put_int(val, len, sk->opts.rcvbuf);
 	case SO_RCVLOWAT: return put_int(val, len, sk->opts.rcvlowat);
+	case SO_SNDLOWAT: return put_int(val, len, 1);	/* Linux: always 1 */
+	case SO_OOBINLINE: return put_int(val, len, sk->opts.oobinline);
 	case SO_TYPE: return put_int(val, len, sk->type);
 	case SO_PROTOCOL: return put_int(val, len, sk->protocol);
 	case SO_DOMAIN: return put_int(val, len, AF_INET);
@@ -153,12 +157,17 @@ static int get_ip_opt(struct sock *sk, int name, void *val, socklen_t *len)
 	}
 }
 
+/* A level the protocol does not know goes on to ip_getsockopt, which
+ * says EOPNOTSUPP for any level but IPPROTO_IP (setsockopt's
+ * ip_setsockopt says ENOPROTOOPT). UDP's own level (udp_lib_getsockopt)
+ * has no option here. */
 int sock_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *len)
 {
 	switch (level) {
 	case SOL_SOCKET: return get_socket_opt(sk, name, val, len);
 	case IPPROTO_IP: return get_ip_opt(sk, name, val, len);
-	case IPPROTO_TCP: return sk->tcp ? tcp_getsockopt(sk, name, val, len) : -ENOPROTOOPT;
-	default: return -ENOPROTOOPT;
+	case IPPROTO_TCP: return sk->tcp ? tcp_getsockopt(sk, name, val, len) : -EOPNOTSUPP;
+	case IPPROTO_UDP: return sk->tcp ? -EOPNOTSUPP : -ENOPROTOOPT;
+	default: return -EOPNOTSUPP;
 	}
 }

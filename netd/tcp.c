@@ -196,6 +196,10 @@ void tcp_set_state(struct tcp_sock *tp, enum tcp_state state)
 	if (state == TCP_CLOSE) {
 		tcp_unhash(tp);
 		tcp_timers_cancel(tp);
+		/* Linux's tcp_set_state: a port the user did not bind is given
+		 * back (inet_put_port); getsockname still shows it */
+		if (!(sk->userlocks & SOCK_BINDPORT_LOCK))
+			sock_unhash(sk);
 	}
 	if (old != state)
 		sock_wake(sk, tcp_poll(sk));
@@ -264,6 +268,7 @@ static void tcp_listener_unlink(struct tcp_sock *child)
 static void tcp_child_inherit(struct sock *child, const struct sock *parent)
 {
 	child->opts = parent->opts;
+	child->userlocks = parent->userlocks;	/* sk_clone_lock copies sk_userlocks */
 	child->tcp->nodelay = parent->tcp->nodelay;
 	child->tcp->user_mss = parent->tcp->user_mss;
 	child->tcp->keepidle_s = parent->tcp->keepidle_s;
@@ -319,7 +324,8 @@ void tcp_child_established(struct tcp_sock *child)
 int tcp_listen(struct sock *sk, int backlog)
 {
 	struct tcp_sock *tp = sk->tcp;
-	if (tp->state != TCP_CLOSE && tp->state != TCP_LISTEN)
+	/* inet_listen: an unconnected socket, in CLOSE or listening */
+	if (sk->ss != SS_UNCONNECTED || (tp->state != TCP_CLOSE && tp->state != TCP_LISTEN))
 		return -EINVAL;
 	if (!sk->bound) {
 		int err = sock_autobind(sk);
@@ -354,6 +360,7 @@ int tcp_accept(struct sock *sk, struct sock **child)
 	c->accept_next = NULL;
 	c->listener = NULL;
 	c->sk->closed = false;
+	c->sk->ss = SS_CONNECTED;	/* __inet_accept */
 	*child = c->sk;
 	return 0;
 }
@@ -371,9 +378,64 @@ static void tcp_listener_close(struct tcp_sock *l)
 
 /* ---- connect, send, receive ---- */
 
-static int tcp_connect_prepare(struct sock *sk, const struct sock_addr *a)
+/* Linux's tcp_need_reset: the states whose ABORT sends a RST (RFC 9293
+ * 3.10.5). */
+static bool tcp_need_reset(uint8_t state)
+{
+	return state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT || state == TCP_FIN_WAIT1 ||
+	       state == TCP_FIN_WAIT2 || state == TCP_SYN_RECV;
+}
+
+/* Linux's tcp_disconnect: RFC 9293's ABORT, after which the socket is as
+ * new but for what the user bound. A connection gets a RST and
+ * SO_ERROR ECONNRESET, an attempt ECONNRESET alone; a listener drops its
+ * queues. Queued data goes, the peer is forgotten, the local address too
+ * unless the user bound it; the port only if TCP's CLOSE let it go. */
+static void tcp_disconnect(struct sock *sk)
 {
 	struct tcp_sock *tp = sk->tcp;
+	uint8_t old = tp->state;
+
+	if (old == TCP_LISTEN) {
+		tcp_listener_close(tp);
+	} else if (tcp_need_reset(old) ||
+		   ((old == TCP_CLOSING || old == TCP_LAST_ACK) && tcp_has_unsent(tp))) {
+		tcp_send_active_reset(tp);
+		sk->err = ECONNRESET;
+	} else if (old == TCP_SYN_SENT) {
+		sk->err = ECONNRESET;
+	}
+	if (old != TCP_CLOSE)
+		tcp_set_state(tp, TCP_CLOSE);
+	tcp_ring_consume(&tp->snd, tp->snd.len);
+	tcp_ring_consume(&tp->rcv, tp->rcv.len);
+	tcp_engine_reset(tp);
+	tp->ts_recent = 0;	/* rx_opt */
+	tp->ts_recent_stamp = 0;
+	sk->raddr = 0;
+	sk->rport = 0;
+	if (!(sk->userlocks & SOCK_BINDADDR_LOCK))
+		sk->laddr = 0;
+	sk->shut = 0;
+	sk->connected = false;	/* SOCK_DONE */
+	sock_wake(sk, tcp_poll(sk) | (sk->err ? EPOLLERR : 0));	/* sk_error_report */
+}
+
+/* tcp_v4_connect's failure after the route: CLOSE gives back the port
+ * the stack picked, and the address unless the user bound it. */
+static int tcp_connect_failure(struct sock *sk, int err)
+{
+	if (!(sk->userlocks & SOCK_BINDADDR_LOCK))
+		sk->laddr = 0;
+	if (!(sk->userlocks & SOCK_BINDPORT_LOCK))
+		sock_unhash(sk);
+	return err;
+}
+
+/* The route (no broadcast or multicast), the source address, a port, and
+ * a 4-tuple nobody uses (else EADDRNOTAVAIL, as inet_hash_connect). */
+static int tcp_connect_prepare(struct sock *sk, const struct sock_addr *a)
+{
 	const struct route *rt = route_lookup(&sk->st->routes, a->addr);
 	if (!rt)
 		return -ENETUNREACH;
@@ -382,36 +444,24 @@ static int tcp_connect_prepare(struct sock *sk, const struct sock_addr *a)
 		return -ENETUNREACH;
 	if (!sk->laddr)
 		sk->laddr = rt->src ? rt->src : netif_source_for(rt->nif, a->addr);
-	int err = sock_autobind(sk);
-	if (err)
-		return err;
-	if (tcp_lookup_established(sk->st, sk->laddr, sk->lport, a->addr, a->port))
-		return -EADDRNOTAVAIL;
-	return tcp_alloc_rings(tp);
+	if (sock_autobind(sk) ||
+	    tcp_lookup_established(sk->st, sk->laddr, sk->lport, a->addr, a->port))
+		return tcp_connect_failure(sk, -EADDRNOTAVAIL);
+	int err = tcp_alloc_rings(sk->tcp);
+	return err ? tcp_connect_failure(sk, err) : 0;
 }
 
-int tcp_connect(struct sock *sk, const struct sock_addr *a)
+/* Linux's tcp_v4_connect: the route, a port, the SYN. */
+static int tcp_v4_connect(struct sock *sk, const struct sock_addr *a)
 {
 	struct tcp_sock *tp = sk->tcp;
-	switch (tp->state) {
-	case TCP_SYN_SENT:
-	case TCP_SYN_RECV:
-		return -EALREADY;
-	case TCP_CLOSE:
-		break;
-	case TCP_LISTEN:
-		return -EINVAL;
-	default:
-		return -EISCONN;
-	}
-	if (sk->connected && sk->err == 0)
-		return -EISCONN;
 	int err = tcp_connect_prepare(sk, a);
 	if (err)
 		return err;
 	sk->raddr = a->addr;
 	sk->rport = a->port;
-	sk->err = 0;
+	sk->err = 0;	/* tcp_connect_init */
+	sk->connected = false;
 	tp->advmss = tcp_advmss(tp, a->addr);
 	tp->iss = tcp_isn(sk->st, sk->laddr, sk->lport, sk->raddr, sk->rport);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
@@ -420,7 +470,54 @@ int tcp_connect(struct sock *sk, const struct sock_addr *a)
 	tcp_set_state(tp, TCP_SYN_SENT);
 	stat_inc(sk->st, STAT_TCP_ACTIVE_OPENS);
 	tcp_output(tp);
-	return -EINPROGRESS;
+	return 0;
+}
+
+/* The end of __inet_stream_connect for a caller that does not wait: still
+ * in the handshake, err (EINPROGRESS or EALREADY); over, SS_CONNECTED; the
+ * attempt failed (CLOSE), its error or ECONNABORTED, and the socket is
+ * disconnected, ready for another attempt. */
+static int tcp_connect_outcome(struct sock *sk, int err)
+{
+	uint8_t state = sk->tcp->state;
+	if (state == TCP_SYN_SENT || state == TCP_SYN_RECV)
+		return err;
+	if (state != TCP_CLOSE) {
+		sk->ss = SS_CONNECTED;
+		return 0;
+	}
+	err = sk->err ? -sk->err : -ECONNABORTED;	/* sock_error */
+	sk->err = 0;
+	sk->ss = SS_UNCONNECTED;
+	tcp_disconnect(sk);
+	return err;
+}
+
+/* Linux's __inet_stream_connect, non-blocking: the socket's own state
+ * decides, then the TCP state. A NULL a (AF_UNSPEC) disconnects. */
+int tcp_connect(struct sock *sk, const struct sock_addr *a)
+{
+	int err;
+	if (!a) {
+		tcp_disconnect(sk);
+		sk->ss = SS_UNCONNECTED;
+		return 0;
+	}
+	switch (sk->ss) {
+	case SS_CONNECTED:
+		return -EISCONN;
+	case SS_CONNECTING:
+		return tcp_connect_outcome(sk, -EALREADY);
+	case SS_UNCONNECTED:
+		if (sk->tcp->state != TCP_CLOSE)
+			return -EISCONN;
+		if ((err = tcp_v4_connect(sk, a)) < 0)
+			return err;
+		sk->ss = SS_CONNECTING;
+		return tcp_connect_outcome(sk, -EINPROGRESS);
+	default:
+		return -EINVAL;
+	}
 }
 
 /* Linux's sk_stream_wait_connect, without the waiting. */
@@ -562,24 +659,29 @@ static void tcp_send_fin(struct tcp_sock *tp)
 	tcp_output(tp);
 }
 
+/* Linux's inet_shutdown: a connect not called again since it started
+ * ends here (SS_CONNECTED if it succeeded, else SS_DISCONNECTING); a
+ * listener (SHUT_RD) or an attempt in SYN_SENT is disconnected. */
 int tcp_shutdown(struct sock *sk, int how)
 {
 	struct tcp_sock *tp = sk->tcp;
 	unsigned mask = (unsigned)how + 1;
+	bool unfinished = tp->state == TCP_SYN_SENT || tp->state == TCP_SYN_RECV ||
+			  tp->state == TCP_CLOSE;
+	if (sk->ss == SS_CONNECTING)
+		sk->ss = unfinished ? SS_DISCONNECTING : SS_CONNECTED;
 	switch (tp->state) {
 	case TCP_CLOSE:
 		sk->shut |= mask;
 		sock_wake(sk, tcp_poll(sk));
 		return -ENOTCONN;
 	case TCP_LISTEN:
-		if (mask & SOCK_SHUT_RD) {
-			tcp_listener_close(tp);
-			tcp_set_state(tp, TCP_CLOSE);
-		}
-		return 0;
+		if (!(mask & SOCK_SHUT_RD))
+			return 0;
+		/* fall through */
 	case TCP_SYN_SENT:
-		sk->shut |= mask;
-		tcp_set_state(tp, TCP_CLOSE);
+		tcp_disconnect(sk);
+		sk->ss = SS_UNCONNECTED;
 		return 0;
 	default:
 		sk->shut |= mask;

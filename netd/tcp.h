@@ -265,9 +265,14 @@ int tcp_bind(struct sock *sk, const struct sock_addr *a);
 int tcp_listen(struct sock *sk, int backlog);
 /* A connection from the accept queue, as a new socket; -EAGAIN if none. */
 int tcp_accept(struct sock *sk, struct sock **child);
-/* Starts the handshake: -EINPROGRESS (the owner learns the outcome through
- * EPOLLOUT or EPOLLERR and SO_ERROR); -EALREADY while it runs, -EISCONN
- * after. */
+/* connect() as Linux's __inet_stream_connect for a caller that does not
+ * wait, by the socket's own state (sk->ss): the first call starts the
+ * handshake (-EINPROGRESS); while it runs, -EALREADY; the first call
+ * after it is over gives its outcome (0, or the error, or ECONNABORTED
+ * when SO_ERROR took it) and the next ones -EISCONN after a success, a
+ * new attempt after a failure. An unconnected socket not in CLOSE (a
+ * listener) is -EISCONN. A NULL a (AF_UNSPEC) is tcp_disconnect: RFC
+ * 9293's ABORT. */
 int tcp_connect(struct sock *sk, const struct sock_addr *a);
 /* Queues up to len bytes (fewer when the send buffer fills; -EAGAIN when
  * it is full); -EPIPE after shutdown or reset. */

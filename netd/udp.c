@@ -169,22 +169,54 @@ static bool udp_is_bcast_dst(const struct stack *st, uint32_t dst)
 	return ipv4_is_limited_bcast(dst) || stack_is_subnet_bcast(st, dst);
 }
 
+/* The socket's own source address, if it has one (Linux's inet_saddr: a
+ * bound broadcast or multicast address is no source). */
+static uint32_t udp_saddr(const struct sock *sk)
+{
+	return sk->laddr && stack_is_local(sk->st, sk->laddr) ? sk->laddr : 0;
+}
+
+static uint32_t udp_source(const struct sock *sk, const struct route *rt, uint32_t dst)
+{
+	uint32_t saddr = udp_saddr(sk);
+	if (saddr)
+		return saddr;
+	return rt->src ? rt->src : netif_source_for(rt->nif, dst);
+}
+
+/* Linux's __udp_disconnect (connect with AF_UNSPEC): the peer goes, and
+ * so does what the stack picked: the address unless the user bound one,
+ * the port (unhashed, getsockname says 0) unless the user bound it. */
+static int udp_disconnect(struct sock *sk)
+{
+	sk->connected = false;
+	sk->raddr = 0;
+	sk->rport = 0;
+	if (!(sk->userlocks & SOCK_BINDADDR_LOCK))
+		sk->laddr = 0;
+	if (!(sk->userlocks & SOCK_BINDPORT_LOCK)) {
+		sock_unhash(sk);
+		sk->lport = 0;
+	}
+	return 0;
+}
+
+/* ip4_datagram_connect: the route from the socket's source, EACCES for a
+ * broadcast without SO_BROADCAST, the route's source address for a
+ * socket that has none, and a port. */
 int udp_connect(struct sock *sk, const struct sock_addr *a)
 {
 	struct stack *st = sk->st;
-	if (!a) {
-		sk->connected = false;
-		sk->raddr = 0;
-		sk->rport = 0;
-		return 0;
-	}
-	const struct route *rt = route_lookup(&st->routes, a->addr);
+	struct route tmp;
+	if (!a)
+		return udp_disconnect(sk);
+	const struct route *rt = ip_route_output(st, udp_saddr(sk), a->addr, &tmp);
 	if (!rt)
 		return -ENETUNREACH;
 	if (udp_is_bcast_dst(st, a->addr) && !sk->opts.broadcast)
 		return -EACCES;
-	if (!sk->laddr && !sk->bound)
-		sk->laddr = rt->src ? rt->src : netif_source_for(rt->nif, a->addr);
+	if (!sk->laddr)
+		sk->laddr = udp_source(sk, rt, a->addr);
 	int err = sock_autobind(sk);
 	if (err)
 		return err;
@@ -192,13 +224,6 @@ int udp_connect(struct sock *sk, const struct sock_addr *a)
 	sk->rport = a->port;
 	sk->connected = true;
 	return 0;
-}
-
-static uint32_t udp_source(const struct sock *sk, const struct route *rt, uint32_t dst)
-{
-	if (sk->laddr && stack_is_local(sk->st, sk->laddr))
-		return sk->laddr;
-	return rt->src ? rt->src : netif_source_for(rt->nif, dst);
 }
 
 /* Where a datagram goes: dst, or the connected peer. */
@@ -218,39 +243,63 @@ static int udp_destination(const struct sock *sk, const struct sock_addr *dst,
 	return 0;
 }
 
-ssize_t udp_sendto(struct sock *sk, const void *buf, size_t len, int flags,
-		   const struct sock_addr *dst)
+/* udp_sendmsg's checks after the destination, in Linux's order: the
+ * route (ENETUNREACH), a broadcast without SO_BROADCAST (EACCES), then
+ * ip_make_skb's: too long (EMSGSIZE), shut for writing (EPIPE,
+ * sock_alloc_send_pskb). The pending error is the caller's to report. */
+static int udp_may_send(struct sock *sk, size_t len, const struct sock_addr *to,
+			const struct route *rt)
 {
-	struct stack *st = sk->st;
-	struct sock_addr to;
-	int err;
-
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
-	if (len > UDP_MAX_PAYLOAD)
-		return -EMSGSIZE;
-	if ((err = udp_destination(sk, dst, &to)) || (err = sock_autobind(sk)))
-		return err;
-	const struct route *rt = route_lookup(&st->routes, to.addr);
 	if (!rt)
 		return -ENETUNREACH;
-	if (udp_is_bcast_dst(st, to.addr) && !sk->opts.broadcast)
+	if (udp_is_bcast_dst(sk->st, to->addr) && !sk->opts.broadcast)
 		return -EACCES;
+	if (len > UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (sk->shut & SOCK_SHUT_WR)
+		return -EPIPE;
+	return 0;
+}
+
+static ssize_t udp_xmit(struct sock *sk, const void *buf, size_t len,
+			const struct sock_addr *to, const struct route *rt)
+{
+	struct stack *st = sk->st;
 	struct nbuf *nb = nbuf_alloc_tx(&st->pool, UDP_HLEN + len);
 	if (!nb)
 		return -ENOBUFS;
 	uint8_t *p = nbuf_put(nb, UDP_HLEN + len);
 	memcpy(p + UDP_HLEN, buf, len);
-	uint32_t src = udp_source(sk, rt, to.addr);
-	struct udp_hdr uh = {.sport = sk->lport, .dport = to.port};
-	udp_emit(p, &uh, len, src, to.addr);
-	struct ip_out o = {.src = src, .dst = to.addr, .proto = IPPROTO_UDP_,
+	uint32_t src = udp_source(sk, rt, to->addr);
+	struct udp_hdr uh = {.sport = sk->lport, .dport = to->port};
+	udp_emit(p, &uh, len, src, to->addr);
+	struct ip_out o = {.src = src, .dst = to->addr, .proto = IPPROTO_UDP_,
 			   .ttl = sk->opts.ttl, .tos = sk->opts.tos, .df_if_fits = true};
-	err = ip_output(st, nb, &o);
+	int err = ip_output(st, nb, &o);
 	if (err)
 		return err;
 	stat_inc(st, STAT_UDP_OUT_DATAGRAMS);
 	return (ssize_t)len;
+}
+
+/* Linux's udp_sendmsg, in its order. */
+ssize_t udp_sendto(struct sock *sk, const void *buf, size_t len, int flags,
+		   const struct sock_addr *dst)
+{
+	struct sock_addr to;
+	struct route tmp;
+	int err;
+
+	if (len > 0xffff)
+		return -EMSGSIZE;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if ((err = udp_destination(sk, dst, &to)) || (err = sock_autobind(sk)))
+		return err;
+	const struct route *rt = ip_route_output(sk->st, udp_saddr(sk), to.addr, &tmp);
+	if ((err = udp_may_send(sk, len, &to, rt)))
+		return err;
+	return udp_xmit(sk, buf, len, &to, rt);
 }
 
 ssize_t udp_recvfrom(struct sock *sk, void *buf, size_t len, int flags, struct sock_addr *src)
@@ -269,8 +318,8 @@ ssize_t udp_recv_datagram(struct sock *sk, void *buf, size_t len, int flags,
 			  struct sock_addr *src)
 {
 	struct nbuf *nb = sk->rxq.first;
-	if (!nb)
-		return sk->shut & SOCK_SHUT_RD ? 0 : -EAGAIN;
+	if (!nb)	/* also after SHUT_RD: only a blocking recv returns 0 there */
+		return -EAGAIN;
 	size_t dlen = nbuf_len(nb), n = MIN(len, dlen);
 	memcpy(buf, nb->data, n);
 	if (src) {

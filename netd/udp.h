@@ -28,7 +28,8 @@ ssize_t udp_sendto(struct sock *sk, const void *buf, size_t len, int flags,
 		   const struct sock_addr *dst);
 ssize_t udp_recvfrom(struct sock *sk, void *buf, size_t len, int flags, struct sock_addr *src);
 /* The same without looking at the pending error first: takes the next
- * datagram, or -EAGAIN (0 after SHUT_RD) when there is none. */
+ * datagram, or -EAGAIN when there is none, SHUT_RD or not (a
+ * non-blocking recv on Linux). */
 ssize_t udp_recv_datagram(struct sock *sk, void *buf, size_t len, int flags,
 			  struct sock_addr *src);
 /* Length of the next datagram's payload (SIOCINQ), 0 if none. */

@@ -2195,6 +2195,127 @@ START_TEST(accept_queue_full_drops_syn)
 }
 END_TEST
 
+/* ---- the socket's own state (Linux's inet_stream_connect) ---- */
+
+/* The first connect after the handshake completed says 0 and makes the
+ * socket SS_CONNECTED; every later one says EISCONN, even after a reset. */
+START_TEST(connect_after_handshake_then_eisconn)
+{
+	struct peer p;
+	uint32_t iss;
+	struct sock_addr to = {.addr = H_PEER_IP, .port = PEER_PORT}, a;
+
+	peer_init(&p);
+	struct sock *sk = open_active(&p, &iss);
+	ck_assert_int_eq(sock_connect(sk, &to), 0);
+	ck_assert_int_eq(sock_connect(sk, &to), -EISCONN);
+	ck_assert_int_eq(sock_getpeername(sk, &a), 0);
+	ck_assert_uint_eq(a.addr, H_PEER_IP);
+	ck_assert_uint_eq(a.port, PEER_PORT);
+	peer_send(&p, TCP_RST, NULL, 0);
+	ck_assert_uint_eq(state_of(sk), TCP_CLOSE);
+	/* inet_getname: no peer in CLOSE */
+	ck_assert_int_eq(sock_getpeername(sk, &a), -ENOTCONN);
+	ck_assert_int_eq(sock_connect(sk, &to), -EISCONN);
+	sock_close(sk);
+}
+END_TEST
+
+/* A connection reset by the peer before the application called connect
+ * again: that connect takes the error (ECONNRESET), and in CLOSE the
+ * socket has no peer name. */
+START_TEST(reset_before_second_connect)
+{
+	struct peer p;
+	uint32_t iss;
+	struct sock_addr to = {.addr = H_PEER_IP, .port = PEER_PORT}, a;
+
+	peer_init(&p);
+	struct sock *sk = open_active(&p, &iss);
+	peer_send(&p, TCP_RST, NULL, 0);
+	ck_assert_int_eq(sock_getpeername(sk, &a), -ENOTCONN);
+	ck_assert_int_eq(sock_connect(sk, &to), -ECONNRESET);
+	ck_assert_int_eq(sock_connect(sk, &to), -EINPROGRESS);
+	sock_close(sk);
+}
+END_TEST
+
+/* connect(AF_UNSPEC) on a connection is Linux's tcp_disconnect: a RST,
+ * CLOSE, SO_ERROR ECONNRESET, no peer, the local address given back
+ * (the port kept: the user bound it), and the socket can connect again. */
+START_TEST(connect_unspec_aborts_then_reconnects)
+{
+	struct peer p;
+	struct pkt out;
+	uint32_t iss;
+	char b[4];
+	struct sock_addr to = {.addr = H_PEER_IP, .port = PEER_PORT}, a;
+	int err;
+	socklen_t len = sizeof(err);
+
+	peer_init(&p);
+	struct sock *sk = open_active(&p, &iss);
+	ck_assert_int_eq(sock_connect(sk, &to), 0);
+	ck_assert_int_eq(sock_sendto(sk, "abc", 3, 0, NULL), 3);
+	expect_seg(&p, &out, TCP_ACK | TCP_PSH, iss + 1, p.seq, 3);
+	ck_assert_int_eq(sock_connect(sk, NULL), 0);
+	expect_seg(&p, &out, TCP_RST | TCP_ACK, iss + 4, p.seq, 0);
+	expect_nothing();
+	ck_assert_uint_eq(state_of(sk), TCP_CLOSE);
+	ck_assert_int_eq(sock_getpeername(sk, &a), -ENOTCONN);
+	ck_assert_int_eq(sock_getsockname(sk, &a), 0);
+	ck_assert_uint_eq(a.addr, 0);
+	ck_assert_uint_eq(a.port, OUR_PORT);
+	ck_assert(sock_poll(sk) & EPOLLERR);
+	ck_assert_int_eq(sock_getsockopt(sk, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	ck_assert_int_eq(err, ECONNRESET);
+	ck_assert_int_eq(sock_recvfrom(sk, b, sizeof(b), 0, NULL), -ENOTCONN);
+	ck_assert_int_eq(sock_sendto(sk, "x", 1, 0, NULL), -EPIPE);
+	advance(10000);
+	expect_nothing();	/* no timer of the old connection is left */
+
+	/* again, from the same port */
+	peer_init(&p);
+	ck_assert_int_eq(sock_connect(sk, &to), -EINPROGRESS);
+	take(&out);
+	ck_assert_uint_eq(out.th.flags, TCP_SYN);
+	ck_assert_uint_eq(out.th.sport, OUR_PORT);
+	iss = out.th.seq;
+	struct tcp_hdr th = {.seq = p.seq, .ack = iss + 1, .flags = TCP_SYN | TCP_ACK, .win = 65535};
+	inject_th(&p, &th, NULL, 0);
+	p.seq++;
+	expect_seg(&p, &out, TCP_ACK, iss + 1, p.seq, 0);
+	ck_assert_uint_eq(state_of(sk), TCP_ESTABLISHED);
+	ck_assert_int_eq(sock_connect(sk, &to), 0);
+	ck_assert_int_eq(sock_getsockname(sk, &a), 0);
+	ck_assert_uint_eq(a.addr, H_OUR_IP);
+	sock_close(sk);
+}
+END_TEST
+
+/* Both ends netd: the peer of a connect(AF_UNSPEC) reads ECONNRESET. */
+START_TEST(connect_unspec_resets_the_peer)
+{
+	struct sock *l = tcp_socket(), *c = tcp_socket(), *s2;
+	struct sock_addr me = {.addr = H_OUR_IP, .port = OUR_PORT};
+	char b[4];
+
+	ck_assert_int_eq(sock_bind(l, &me), 0);
+	ck_assert_int_eq(sock_listen(l, 4), 0);
+	ck_assert_int_eq(sock_connect(c, &me), -EINPROGRESS);
+	advance(1);
+	ck_assert_int_eq(sock_accept(l, &s2), 0);
+	ck_assert_int_eq(sock_connect(c, NULL), 0);
+	advance(1);
+	ck_assert_uint_eq(state_of(s2), TCP_CLOSE);
+	ck_assert_int_eq(sock_recvfrom(s2, b, sizeof(b), 0, NULL), -ECONNRESET);
+	sock_close(s2);
+	sock_close(c);
+	sock_close(l);
+	expect_nothing();
+}
+END_TEST
+
 /* ---- netd against itself ---- */
 
 /* A connection to one of our own addresses, through the loopback queue:
@@ -2301,6 +2422,10 @@ int main(void)
 	tcase_add_test(tc, rto_go_back_n_in_slow_start);
 	tcase_add_test(tc, accept_queue_full_drops_syn);
 	tcase_add_test(tc, loopback_connection_both_ways);
+	tcase_add_test(tc, connect_after_handshake_then_eisconn);
+	tcase_add_test(tc, reset_before_second_connect);
+	tcase_add_test(tc, connect_unspec_aborts_then_reconnects);
+	tcase_add_test(tc, connect_unspec_resets_the_peer);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -319,6 +319,44 @@ START_TEST(large_datagram_fragmented_without_df)
 }
 END_TEST
 
+/* Linux's ip_route_output_key_hash_rcu: from one of our addresses, the
+ * limited broadcast leaves through that address's interface, route or no
+ * route; without a source address the table decides (here: no default
+ * route, so ENETUNREACH). */
+START_TEST(limited_broadcast_leaves_by_bound_address)
+{
+	struct sock *sk = bound(H_OUR_IP, 5000), *any = bound(0, 5001), *u;
+	struct sock_addr all = {.addr = 0xffffffff, .port = 9};
+	struct frame f;
+	struct eth_hdr eh;
+	struct ipv4_hdr ih;
+	struct udp_hdr uh;
+	int one = 1;
+
+	ck_assert_int_eq(sock_sendto(sk, "x", 1, 0, &all), -EACCES);
+	ck_assert_int_eq(sock_setsockopt(sk, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)), 0);
+	ck_assert_int_eq(sock_sendto(sk, "bc", 2, 0, &all), 2);
+	const uint8_t *d = take_udp(&f, &ih, &uh);
+	frame_ipv4(&f, &eh, &ih);
+	ck_assert_mem_eq(eh.dst, eth_broadcast, 6);
+	ck_assert_uint_eq(ih.src, H_OUR_IP);
+	ck_assert_uint_eq(ih.dst, 0xffffffff);
+	ck_assert_uint_eq(uh.sport, 5000);
+	ck_assert_mem_eq(d, "bc", 2);
+	ck_assert_int_eq(sock_connect(sk, &all), 0);
+	ck_assert_int_eq(sock_sendto(sk, "c", 1, 0, NULL), 1);
+	take_udp(&f, &ih, &uh);
+	ck_assert_uint_eq(ih.dst, 0xffffffff);
+
+	ck_assert_int_eq(sock_setsockopt(any, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)), 0);
+	ck_assert_int_eq(sock_sendto(any, "x", 1, 0, &all), -ENETUNREACH);
+	ck_assert_int_eq(sock_create(h.st, SOCK_DGRAM, 0, 0, &u), 0);
+	ck_assert_int_eq(sock_setsockopt(u, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)), 0);
+	ck_assert_int_eq(sock_connect(u, &all), -ENETUNREACH);
+	ck_assert_uint_eq(harness_pending(&h), 0);
+}
+END_TEST
+
 /* The peer answers our datagram with an ICMP error quoting it. */
 static void icmp_error_from_peer(const struct frame *ours, uint8_t type, uint8_t code)
 {
@@ -465,6 +503,7 @@ int main(void)
 	tcase_add_test(tc, reuseport_spreads_by_sender_and_sticks);
 	tcase_add_test(tc, sent_datagram_is_exact);
 	tcase_add_test(tc, large_datagram_fragmented_without_df);
+	tcase_add_test(tc, limited_broadcast_leaves_by_bound_address);
 	tcase_add_test(tc, port_unreachable_refuses_connected_socket);
 	tcase_add_test(tc, errors_ignored_on_unconnected_and_soft_errors);
 	tcase_add_test(tc, receive_buffer_limit_drops_and_counts);

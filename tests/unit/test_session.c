@@ -697,6 +697,25 @@ START_TEST(datagram_errors_become_so_error)
 }
 END_TEST
 
+/* After SHUT_WR a datagram may not be sent (EPIPE, as Linux's
+ * sock_alloc_send_pskb), but a pending error is reported first. */
+START_TEST(sendcheck_after_shut_wr_is_epipe)
+{
+	client_open(&cl, 1000, DGRAM_RING);
+	open_slot(&cl, 0, SOCK_DGRAM);
+	dgram_put(&cl, 0, 0, 0, "lost", 4);	/* EDESTADDRREQ, pending */
+	ck_assert(tx_publish(&cl, 0));
+	run(&cl);
+	ck_assert_int_eq(call_result(&cl, (struct ncs_cmd){.op = NCS_OP_SHUTDOWN, .slot = 0,
+							    .a = {SHUT_WR}}), -ENOTCONN);
+	ck_assert_int_eq(call_result(&cl, (struct ncs_cmd){.op = NCS_OP_SENDCHECK, .slot = 0}),
+			 -EDESTADDRREQ);
+	ck_assert_int_eq(call_result(&cl, (struct ncs_cmd){.op = NCS_OP_SENDCHECK, .slot = 0}),
+			 -EPIPE);
+	ck_assert_uint_eq(cl.broken, 0);
+}
+END_TEST
+
 /* Datagrams queued before an ICMP error arrives were accepted by sendto:
  * the pending error (reported by the next call) must not strand them, nor
  * the ones written after the error was read. */
@@ -1309,6 +1328,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, datagram_from_tx_ring_goes_out);
 	tcase_add_test(tc, datagram_errors_become_so_error);
+	tcase_add_test(tc, sendcheck_after_shut_wr_is_epipe);
 	tcase_add_test(tc, pending_error_does_not_strand_datagrams);
 	tcase_add_test(tc, tx_ring_wraps);
 	tcase_add_test(tc, datagram_from_peer_lands_in_rx_ring);

@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <linux/tcp.h>
 #include <stdlib.h>
 
 #include "tests/harness.h"
@@ -217,10 +218,128 @@ START_TEST(connect_and_send_errors)
 	ck_assert_int_eq(sock_sendto(sk, b, 8, 0, NULL), -EDESTADDRREQ);
 	ck_assert_int_eq(sock_sendto(sk, b, 8, 0, &port0), -EINVAL);
 	ck_assert_int_eq(sock_sendto(sk, b, 8, MSG_OOB, &bcast), -EOPNOTSUPP);
-	ck_assert_int_eq(sock_sendto(sk, b, 65508, 0, &bcast), -EMSGSIZE);
+	/* udp_sendmsg: the route and SO_BROADCAST before the length (ip_make_skb) */
+	ck_assert_int_eq(sock_sendto(sk, b, 65508, 0, &bcast), -EACCES);
+	ck_assert_int_eq(sock_sendto(sk, b, 65508, 0, &far), -ENETUNREACH);
+	ck_assert_int_eq(sock_sendto(sk, b, 65536, 0, &far), -EMSGSIZE);
+	ck_assert_int_eq(sock_sendto(sk, b, 65508, 0, &port0), -EINVAL);
+	struct sock_addr peer = {.addr = H_PEER_IP, .port = 9};
+	ck_assert_int_eq(sock_sendto(sk, b, 65508, 0, &peer), -EMSGSIZE);
 	ck_assert_int_eq(sock_recvfrom(sk, b, 8, 0, NULL), -EAGAIN);
 	set_int(sk, SOL_SOCKET, SO_BROADCAST, 1);
 	ck_assert_int_eq(sock_connect(sk, &bcast), 0);
+}
+END_TEST
+
+/* Linux's __inet_bind checks the address, then the privilege, and only
+ * then whether the socket is bound already. */
+START_TEST(bind_checks_address_before_already_bound)
+{
+	struct sock *sk = udp(1000);
+	ck_assert_int_eq(bind_to(sk, H_OUR_IP, 5000), 0);
+	ck_assert_int_eq(bind_to(sk, IPV4(192, 0, 2, 1), 0), -EADDRNOTAVAIL);
+	ck_assert_int_eq(bind_to(sk, H_OUR_IP, 80), -EACCES);
+	ck_assert_int_eq(bind_to(sk, 0, 0), -EINVAL);
+	struct sock_addr a;
+	ck_assert_int_eq(sock_getsockname(sk, &a), 0);
+	ck_assert_uint_eq(a.addr, H_OUR_IP);
+	ck_assert_uint_eq(a.port, 5000);
+}
+END_TEST
+
+static void expect_name(struct sock *sk, uint32_t addr, uint16_t port)
+{
+	struct sock_addr a;
+	ck_assert_int_eq(sock_getsockname(sk, &a), 0);
+	ck_assert_uint_eq(a.addr, addr);
+	ck_assert_uint_eq(a.port, port);
+}
+
+/* Linux's __udp_disconnect: what the stack chose goes (the address unless
+ * SOCK_BINDADDR_LOCK, the port unless SOCK_BINDPORT_LOCK); what the user
+ * bound stays. bind() with port 0 does not lock the port. */
+START_TEST(udp_disconnect_keeps_only_what_the_user_bound)
+{
+	struct sock_addr peer = {.addr = H_PEER_IP, .port = 9}, a;
+	struct sock *u = udp(1000), *v = udp(1000), *w = udp(1000), *x = udp(1000);
+
+	ck_assert_int_eq(sock_connect(u, &peer), 0);
+	ck_assert_int_eq(sock_getsockname(u, &a), 0);
+	ck_assert_uint_eq(a.addr, H_OUR_IP);
+	ck_assert_int_eq(sock_connect(u, NULL), 0);
+	expect_name(u, 0, 0);
+	ck_assert_int_eq(bind_to(x, 0, a.port), 0);	/* the port was let go */
+
+	ck_assert_int_eq(bind_to(v, H_OUR_IP, 0), 0);
+	ck_assert_int_eq(sock_connect(v, &peer), 0);
+	ck_assert_int_eq(sock_connect(v, NULL), 0);
+	expect_name(v, H_OUR_IP, 0);
+
+	ck_assert_int_eq(bind_to(w, 0, 5000), 0);
+	ck_assert_int_eq(sock_connect(w, &peer), 0);
+	expect_name(w, H_OUR_IP, 5000);	/* connect fills in the address */
+	ck_assert_int_eq(sock_connect(w, NULL), 0);
+	expect_name(w, 0, 5000);
+	ck_assert_int_eq(sock_getpeername(w, &a), -ENOTCONN);
+	/* a datagram autobinds the dissolved socket again */
+	char b[1];
+	ck_assert_int_eq(sock_sendto(v, b, 1, 0, &peer), 1);
+	ck_assert_int_eq(sock_getsockname(v, &a), 0);
+	ck_assert_uint_ge(a.port, EPHEMERAL_LOW);
+}
+END_TEST
+
+/* Linux: after SHUT_WR a datagram is EPIPE (sock_alloc_send_pskb), also
+ * on an unconnected socket whose shutdown said ENOTCONN; after SHUT_RD a
+ * non-blocking recv with nothing queued is EAGAIN (__skb_recv_udp). */
+START_TEST(udp_shutdown_send_and_recv)
+{
+	struct sock *w = udp(1000), *u = udp(1000);
+	struct sock_addr peer = {.addr = H_PEER_IP, .port = 9};
+	char b[8];
+	ck_assert_int_eq(sock_shutdown(w, SHUT_WR), -ENOTCONN);
+	ck_assert_int_eq(sock_sendto(w, "x", 1, 0, &peer), -EPIPE);
+	ck_assert_int_eq(sock_connect(u, &peer), 0);
+	ck_assert_int_eq(sock_shutdown(u, SHUT_RD), 0);
+	ck_assert_int_eq(sock_recvfrom(u, b, sizeof(b), 0, NULL), -EAGAIN);
+	ck_assert(sock_poll(u) & EPOLLIN);	/* poll says readable all the same */
+	ck_assert_int_eq(sock_sendto(u, "x", 1, 0, NULL), 1);
+	ck_assert_int_eq(sock_shutdown(u, SHUT_WR), 0);
+	ck_assert_int_eq(sock_sendto(u, "x", 1, 0, NULL), -EPIPE);
+}
+END_TEST
+
+/* getsockopt at a level the socket has not: Linux's ip_getsockopt says
+ * EOPNOTSUPP (setsockopt's ip_setsockopt ENOPROTOOPT). */
+START_TEST(getsockopt_foreign_level_eopnotsupp)
+{
+	struct sock *u = udp(1000), *t;
+	ck_assert_int_eq(sock_create(h.st, SOCK_STREAM, 0, 1000, &t), 0);
+	int v = 1;
+	socklen_t len = sizeof(v);
+	uint8_t info[256];
+	ck_assert_int_eq(sock_getsockopt(u, IPPROTO_TCP, TCP_NODELAY, &v, &len), -EOPNOTSUPP);
+	len = sizeof(info);
+	ck_assert_int_eq(sock_getsockopt(u, IPPROTO_TCP, TCP_INFO, info, &len), -EOPNOTSUPP);
+	len = sizeof(v);
+	ck_assert_int_eq(sock_getsockopt(u, 9999, 1, &v, &len), -EOPNOTSUPP);
+	ck_assert_int_eq(sock_getsockopt(t, 9999, 1, &v, &len), -EOPNOTSUPP);
+	ck_assert_int_eq(sock_setsockopt(u, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)), -ENOPROTOOPT);
+	ck_assert_int_eq(sock_setsockopt(t, 9999, 1, &v, sizeof(v)), -ENOPROTOOPT);
+}
+END_TEST
+
+/* SO_OOBINLINE is kept (0 at first); SO_SNDLOWAT reads 1 and cannot be
+ * set (Linux's sock_getsockopt and sock_setsockopt). */
+START_TEST(oobinline_and_sndlowat)
+{
+	struct sock *sk = udp(1000);
+	ck_assert_int_eq(get_int(sk, SOL_SOCKET, SO_OOBINLINE), 0);
+	set_int(sk, SOL_SOCKET, SO_OOBINLINE, 5);
+	ck_assert_int_eq(get_int(sk, SOL_SOCKET, SO_OOBINLINE), 1);
+	ck_assert_int_eq(get_int(sk, SOL_SOCKET, SO_SNDLOWAT), 1);
+	int v = 10;
+	ck_assert_int_eq(sock_setsockopt(sk, SOL_SOCKET, SO_SNDLOWAT, &v, sizeof(v)), -ENOPROTOOPT);
 }
 END_TEST
 
@@ -250,6 +369,11 @@ int main(void)
 	tcase_add_test(tc, names_and_shutdown);
 	tcase_add_test(tc, connect_and_send_errors);
 	tcase_add_test(tc, pool_exhaustion_is_enfile);
+	tcase_add_test(tc, bind_checks_address_before_already_bound);
+	tcase_add_test(tc, udp_disconnect_keeps_only_what_the_user_bound);
+	tcase_add_test(tc, udp_shutdown_send_and_recv);
+	tcase_add_test(tc, getsockopt_foreign_level_eopnotsupp);
+	tcase_add_test(tc, oobinline_and_sndlowat);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

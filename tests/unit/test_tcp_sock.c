@@ -155,14 +155,70 @@ START_TEST(connect_states_and_errors)
 	ck_assert_uint_ge(name.port, EPHEMERAL_LOW);
 	struct sock *l = tcp_sock(1000);
 	ck_assert_int_eq(sock_listen(l, 1), 0);
-	ck_assert_int_eq(sock_connect(l, &peer), -EINVAL);
-	/* a reset during the handshake: refused, then the socket may try again */
+	ck_assert_int_eq(sock_connect(l, &peer), -EISCONN);	/* SS_UNCONNECTED, not CLOSE */
+	/* a reset during the handshake: refused; the error read, the next
+	 * connect reports the abort (inet_stream_connect's sock_error), and
+	 * the one after starts again */
 	tcp_reset_connection(sk->tcp, ECONNREFUSED);
 	ck_assert_uint_eq(sock_poll(sk) & (EPOLLERR | EPOLLHUP | EPOLLOUT),
 			  EPOLLERR | EPOLLHUP | EPOLLOUT);
 	ck_assert_int_eq(get_int(sk, SOL_SOCKET, SO_ERROR), ECONNREFUSED);
 	ck_assert_int_eq(get_int(sk, SOL_SOCKET, SO_ERROR), 0);
+	ck_assert_int_eq(sock_connect(sk, &peer), -ECONNABORTED);
 	ck_assert_int_eq(sock_connect(sk, &peer), -EINPROGRESS);
+}
+END_TEST
+
+/* Linux's __inet_stream_connect: the socket's own state (SS_*) decides,
+ * not the TCP state. A refused attempt whose error is still pending
+ * reports it on the next connect, which also ends the attempt. */
+START_TEST(connect_reports_refusal_then_starts_again)
+{
+	struct sock *sk = tcp_sock(1000);
+	struct sock_addr peer = {.addr = H_PEER_IP, .port = 80};
+	ck_assert_int_eq(sock_connect(sk, NULL), 0);	/* AF_UNSPEC, unconnected: nothing */
+	ck_assert_int_eq(sock_connect(sk, &peer), -EINPROGRESS);
+	ck_assert_int_eq(sock_connect(sk, &peer), -EALREADY);
+	tcp_reset_connection(sk->tcp, ECONNREFUSED);
+	ck_assert_int_eq(sock_connect(sk, &peer), -ECONNREFUSED);
+	ck_assert_int_eq(get_int(sk, SOL_SOCKET, SO_ERROR), 0);	/* consumed */
+	ck_assert_int_eq(sock_connect(sk, &peer), -EINPROGRESS);
+	ck_assert_int_eq(sk->tcp->state, TCP_SYN_SENT);
+	/* shutdown while connecting is tcp_disconnect: ECONNRESET, unconnected */
+	ck_assert_int_eq(sock_shutdown(sk, SHUT_RDWR), 0);
+	ck_assert_int_eq(sk->tcp->state, TCP_CLOSE);
+	ck_assert_int_eq(get_int(sk, SOL_SOCKET, SO_ERROR), ECONNRESET);
+	ck_assert_int_eq(sock_connect(sk, &peer), -EINPROGRESS);
+}
+END_TEST
+
+/* inet_shutdown of a refused attempt leaves SS_DISCONNECTING, where
+ * connect is EINVAL until connect(AF_UNSPEC); the same goes for listen. */
+START_TEST(shutdown_after_refusal_disconnecting)
+{
+	struct sock *sk = tcp_sock(1000);
+	struct sock_addr peer = {.addr = H_PEER_IP, .port = 80};
+	ck_assert_int_eq(sock_connect(sk, &peer), -EINPROGRESS);
+	tcp_reset_connection(sk->tcp, ECONNREFUSED);
+	ck_assert_int_eq(sock_shutdown(sk, SHUT_WR), -ENOTCONN);
+	ck_assert_int_eq(sock_connect(sk, &peer), -EINVAL);
+	ck_assert_int_eq(sock_listen(sk, 1), -EINVAL);
+	ck_assert_int_eq(sock_connect(sk, NULL), 0);
+	ck_assert_int_eq(sock_connect(sk, &peer), -EINPROGRESS);
+}
+END_TEST
+
+/* __inet_bind: the address first (EADDRNOTAVAIL), the privilege (EACCES),
+ * then "bound already" (EINVAL). */
+START_TEST(bind_checks_address_before_already_bound)
+{
+	struct sock *sk = tcp_sock(1000);
+	struct sock_addr far = {.addr = IPV4(192, 0, 2, 1), .port = 0};
+	struct sock_addr low = {.addr = 0, .port = 22};
+	ck_assert_int_eq(bind_port(sk, 5000), 0);
+	ck_assert_int_eq(sock_bind(sk, &far), -EADDRNOTAVAIL);
+	ck_assert_int_eq(sock_bind(sk, &low), -EACCES);
+	ck_assert_int_eq(bind_port(sk, 5001), -EINVAL);
 }
 END_TEST
 
@@ -229,6 +285,9 @@ int main(void)
 	tcase_add_test(tc, listen_rules);
 	tcase_add_test(tc, reuseport_listeners_same_user_only);
 	tcase_add_test(tc, connect_states_and_errors);
+	tcase_add_test(tc, connect_reports_refusal_then_starts_again);
+	tcase_add_test(tc, shutdown_after_refusal_disconnecting);
+	tcase_add_test(tc, bind_checks_address_before_already_bound);
 	tcase_add_test(tc, tcp_option_ranges);
 	tcase_add_test(tc, tcp_info_layout);
 	suite_add_tcase(s, tc);
