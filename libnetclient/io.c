@@ -91,14 +91,21 @@ static void cmd_kick(struct nc_sock *s, uint16_t op)
 	nc__post(&c);
 }
 
-/* Before an EAGAIN: the eventfd is drained and armed for the next change;
- * true if data (or space) came meanwhile after all. */
-static bool arm_eventfd(struct nc_sock *s, uint32_t *flag, bool (*ready)(struct nc_sock *))
+/* Nothing to do now. A blocking call waits for what (0: look again). A
+ * non-blocking one gets EAGAIN, after the eventfd is drained and armed for
+ * the next change, so that a program polling the descriptor itself is
+ * woken; 0 if what it waits for came meanwhile after all. */
+static int wait_or_again(struct nc_sock *s, bool nonblock, enum nc_wait_for what,
+			 bool (*ready)(struct nc_sock *), int64_t deadline)
 {
+	if (!nonblock)
+		return nc__wait(s, what, ready, deadline);
+	uint32_t *flag = what == NC_WAIT_RX ? &s->shm->rx.consumer_waiting :
+					      &s->shm->tx.producer_waiting;
 	nc__eventfd_reset(s->fd);
 	__atomic_store_n(flag, 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return ready(s);
+	return ready(s) ? 0 : -EAGAIN;
 }
 
 static void sigpipe(int flags)
@@ -155,13 +162,7 @@ static ssize_t stream_send(struct nc_sock *s, struct iov_cur *cur, size_t total,
 			tx_publish(s);
 			continue;
 		}
-		if (nonblock) {
-			err = -EAGAIN;
-			if (arm_eventfd(s, &s->shm->tx.producer_waiting, send_ready))
-				continue;
-			break;
-		}
-		if ((err = nc__wait(s, NC_WAIT_TX, send_ready, deadline)) < 0)
+		if ((err = wait_or_again(s, nonblock, NC_WAIT_TX, send_ready, deadline)) < 0)
 			break;
 	}
 	pthread_mutex_unlock(&s->tx_lock);
@@ -236,13 +237,7 @@ static ssize_t dgram_send(struct nc_sock *s, struct iov_cur *cur, size_t total, 
 			err = 0;
 			break;
 		}
-		err = -EAGAIN;
-		if (nonblock) {
-			if (arm_eventfd(s, &s->shm->tx.producer_waiting, dgram_send_ready))
-				continue;
-			break;
-		}
-		if ((err = nc__wait(s, NC_WAIT_TX, dgram_send_ready, deadline)) < 0)
+		if ((err = wait_or_again(s, nonblock, NC_WAIT_TX, dgram_send_ready, deadline)) < 0)
 			break;
 	}
 	pthread_mutex_unlock(&s->tx_lock);
@@ -329,13 +324,7 @@ static ssize_t stream_recv(struct nc_sock *s, struct iov_cur *cur, size_t total,
 			err = st < 0 ? st : 0;
 			break;
 		}
-		if (nonblock) {
-			err = -EAGAIN;
-			if (arm_eventfd(s, &s->shm->rx.consumer_waiting, recv_ready))
-				continue;
-			break;
-		}
-		if ((err = nc__wait(s, NC_WAIT_RX, recv_ready, deadline)) < 0)
+		if ((err = wait_or_again(s, nonblock, NC_WAIT_RX, recv_ready, deadline)) < 0)
 			break;
 	}
 	pthread_mutex_unlock(&s->rx_lock);
@@ -386,13 +375,7 @@ static ssize_t dgram_recv(struct nc_sock *s, struct iov_cur *cur, size_t total, 
 			ret = nonblock ? -EAGAIN : 0;
 			break;
 		}
-		ret = -EAGAIN;
-		if (nonblock) {
-			if (arm_eventfd(s, &s->shm->rx.consumer_waiting, recv_ready))
-				continue;
-			break;
-		}
-		if ((ret = nc__wait(s, NC_WAIT_RX, recv_ready, deadline)) < 0)
+		if ((ret = wait_or_again(s, nonblock, NC_WAIT_RX, recv_ready, deadline)) < 0)
 			break;
 	}
 	pthread_mutex_unlock(&s->rx_lock);

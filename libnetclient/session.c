@@ -31,6 +31,7 @@
 #include "libnetclient/include/netclient.h"
 #include "libnetclient/nc-internal.h"
 #include "proto/netd.pb-c.h"
+#include "proto/scm.h"
 
 #define NC_LIVENESS_MS 250
 
@@ -77,25 +78,13 @@ static int ctl_send(int fd, const Netd__Request *req, const int *fds, int nfds)
 {
 	uint8_t buf[1024];
 	size_t len = netd__request__get_packed_size(req);
-	union {
-		struct cmsghdr h;
-		char c[CMSG_SPACE(sizeof(int) * 8)];
-	} u;
-	if (len > sizeof(buf) || nfds > 8)
+	union scm_buf u;
+	if (len > sizeof(buf) || nfds > SCM_FDS_MAX)
 		return -EMSGSIZE;
 	netd__request__pack(req, buf);
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds) {
-		memset(&u, 0, sizeof(u));
-		m.msg_control = u.c;
-		m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
-	}
+	scm_attach(&m, &u, fds, nfds);
 	return sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
@@ -103,24 +92,17 @@ static int ctl_send(int fd, const Netd__Request *req, const int *fds, int nfds)
 static Netd__Response *ctl_recv(int fd, int *fds, int *nfds)
 {
 	uint8_t buf[4096];
-	union {
-		struct cmsghdr h;
-		char c[CMSG_SPACE(sizeof(int) * 2)];
-	} u;
+	union scm_buf u;
 	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.c,
-			   .msg_controllen = sizeof(u.c)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
 	*nfds = 0;
 	ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
-	if (n <= 0)
+	if (n < 0)
 		return NULL;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (int i = 0; i < k && *nfds < 2; i++)
-			memcpy(&fds[(*nfds)++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-	}
+	*nfds = scm_take(&m, fds, 2);
+	if (n == 0)
+		return NULL;
 	return netd__response__unpack(NULL, (size_t)n, buf);
 }
 
@@ -137,6 +119,8 @@ static int ctl_hello(int fd)
 	if (err)
 		return err;
 	Netd__Response *r = ctl_recv(fd, fds, &nfds);
+	for (int i = 0; i < nfds; i++)	/* a Welcome carries none */
+		close(fds[i]);
 	err = !r ? -ECONNRESET : r->body_case == NETD__RESPONSE__BODY_WELCOME ? 0 : -EPROTO;
 	if (r)
 		netd__response__free_unpacked(r, NULL);

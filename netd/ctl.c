@@ -25,13 +25,14 @@
 #include "log.h"
 #include "loop.h"
 #include "proto/netd.pb-c.h"
+#include "proto/scm.h"
 #include "proto/shm.h"
 #include "session.h"
 #include "stack.h"
 #include "util.h"
 
 #define CTL_MSG_MAX 65536
-#define CTL_FDS_MAX 64
+#define CTL_FDS_MAX SCM_FDS_MAX
 #define CAP_NET_BIND_SERVICE_BIT 10
 
 struct ctl_conn {
@@ -156,22 +157,10 @@ static int conn_send(struct ctl_conn *c, const Netd__Response *resp, const int *
 
 int ctl_send_packed(int fd, const uint8_t *buf, size_t len, const int *fds, int nfds)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-	} u;
+	union scm_buf u;
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds > 0) {
-		memset(&u, 0, sizeof(u));
-		m.msg_control = u.buf;
-		m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
-	}
+	scm_attach(&m, &u, fds, nfds);
 	return sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
 }
 
@@ -293,33 +282,11 @@ static void conn_dispatch(struct ctl_conn *c, const Netd__Request *req, int *fds
 
 /* ---- reading ---- */
 
-static int take_fds(struct msghdr *m, int *fds)
-{
-	int n = 0;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (int i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (n < CTL_FDS_MAX)
-				fds[n++] = fd;
-			else
-				close(fd);
-		}
-	}
-	return n;
-}
-
 /* Reads one message; 1 if one was handled, 0 if none waits, -1 if the
  * connection is over. */
 static int conn_read_one(struct ctl_conn *c)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * CTL_FDS_MAX)];
-	} u;
+	union scm_buf u;
 	int fds[CTL_FDS_MAX];
 	struct iovec iov = {.iov_base = c->ctl->msg, .iov_len = sizeof(c->ctl->msg)};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
@@ -327,7 +294,7 @@ static int conn_read_one(struct ctl_conn *c)
 	ssize_t n = recvmsg(c->watch.fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	int nfds = take_fds(&m, fds);
+	int nfds = scm_take(&m, fds, CTL_FDS_MAX);
 	if (n == 0) {	/* the end, or an empty message: either way its fds go */
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);

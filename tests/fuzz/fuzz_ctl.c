@@ -39,6 +39,7 @@
 #include "netd/loop.h"
 #include "netd/stack.h"
 #include "proto/netd.pb-c.h"
+#include "proto/scm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -129,48 +130,28 @@ static void settle(void)
 static void drain(int fd)
 {
 	uint8_t buf[65536];
-	union {
-		struct cmsghdr h;
-		char c[CMSG_SPACE(sizeof(int) * 8)];
-	} u;
+	int fds[SCM_FDS_MAX];
+	union scm_buf u;
 	for (;;) {
 		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.c,
-				   .msg_controllen = sizeof(u.c)};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+				   .msg_controllen = sizeof(u.buf)};
 		if (recvmsg(fd, &m, MSG_DONTWAIT) <= 0)
 			return;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
-			int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			for (int i = 0; i < k; i++) {
-				int x;
-				memcpy(&x, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-				close(x);
-			}
-		}
+		for (int i = scm_take(&m, fds, SCM_FDS_MAX); i > 0; i--)
+			close(fds[i - 1]);
 	}
 }
 
 static void send_msg(int fd, const void *msg, size_t len, int nfds)
 {
-	union {
-		struct cmsghdr h;
-		char c[CMSG_SPACE(sizeof(int) * 3)];
-	} u;
+	union scm_buf u;
 	int fds[3];
 	struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 	for (int i = 0; i < nfds; i++)
 		fds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (nfds) {
-		memset(&u, 0, sizeof(u));
-		m.msg_control = u.c;
-		m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
-	}
+	scm_attach(&m, &u, fds, nfds);
 	sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
