@@ -42,6 +42,8 @@ struct nc_session nc__session = {
 	.doorbell = -1,
 };
 
+static void debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void debug(const char *fmt, ...)
 {
 	const char *v = getenv("NETD_DEBUG");

@@ -173,7 +173,8 @@ int nc__fill_sockaddr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16
 	socklen_t n = MIN_LEN(*len, sizeof(sin));
 	if (n && !sa)
 		return -EFAULT;
-	memcpy(sa, &sin, n);
+	if (n)
+		memcpy(sa, &sin, n);
 	*len = sizeof(sin);
 	return 0;
 }
@@ -522,7 +523,8 @@ static int sock_setsockopt(struct nc_sock *s, int level, int name, const void *v
 	struct ncs_cmd c = {.op = NCS_OP_SETSOCKOPT, .slot = s->slot,
 			    .a = {level, name, (int32_t)MIN_LEN(len, NCS_CMD_DATA)}};
 	struct ncs_reply r;
-	memcpy(c.data, val, (size_t)c.a[2]);
+	if (c.a[2])
+		memcpy(c.data, val, (size_t)c.a[2]);
 	int err = nc__call(&c, &r);
 	if (!err && level == SOL_SOCKET && name == SO_BROADCAST && len >= sizeof(int))
 		s->broadcast = *(const int *)val != 0;
@@ -549,7 +551,8 @@ static int getsockopt_local(struct nc_sock *s, int name, void *val, socklen_t *l
 	ns = ns < 0 ? 0 : ns;
 	struct timeval tv = {.tv_sec = ns / 1000000000, .tv_usec = (ns % 1000000000) / 1000};
 	socklen_t n = MIN_LEN(*len, sizeof(tv));
-	memcpy(val, &tv, n);
+	if (n)
+		memcpy(val, &tv, n);
 	*len = n;
 	return 0;
 }
@@ -571,7 +574,8 @@ static int sock_getsockopt(struct nc_sock *s, int level, int name, void *val, so
 	*len = MIN_LEN(r.len, *len);
 	if (*len && !val)
 		return -EFAULT;
-	memcpy(val, r.data, *len);
+	if (*len)
+		memcpy(val, r.data, *len);
 	return 0;
 }
 

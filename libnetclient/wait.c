@@ -167,6 +167,14 @@ static bool spin_for(struct nc_sock *s, bool (*ready)(struct nc_sock *))
 	return false;
 }
 
+/* Signals a fault raises in the thread itself: never the one that
+ * interrupts a wait. */
+static bool synchronous_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
+	       sig == SIGTRAP || sig == SIGSYS;
+}
+
 /* Linux restarts a socket call without a timeout after a handler that
  * has SA_RESTART. Which signal came is not known here: restart only if
  * every caught signal's handler has SA_RESTART. */
@@ -174,7 +182,8 @@ static bool handlers_restart(void)
 {
 	for (int sig = 1; sig < NSIG; sig++) {
 		struct sigaction sa;
-		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) < 0)
+		if (sig == SIGKILL || sig == SIGSTOP || synchronous_signal(sig) ||
+		    sigaction(sig, NULL, &sa) < 0)
 			continue;
 		bool caught = (sa.sa_flags & SA_SIGINFO) ||
 			      (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN);
