@@ -5,7 +5,7 @@
  * call one to one and give back the errno Linux would. Functions return 0
  * or a count, or -errno, exactly as the matching system call would fail.
  *
- * The owner of a socket (a built-in service, or later a client session)
+ * The owner of a socket (a built-in service, or a client session)
  * learns of readiness changes through its wakeup callback, with the same
  * event bits as epoll (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP).
  * Wakeups are deferred: protocol code only records the events and queues
