@@ -500,7 +500,7 @@ ssize_t nc_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return sendmsg(fd, msg, flags);
+		return nc__k.sendmsg(fd, msg, flags);
 	return send_held(s, msg->msg_iov, (int)msg->msg_iovlen, flags, msg->msg_name,
 			 msg->msg_namelen);
 }
@@ -510,7 +510,7 @@ ssize_t nc_sendto(int fd, const void *buf, size_t len, int flags, const struct s
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return sendto(fd, buf, len, flags, dest, destlen);
+		return nc__k.sendto(fd, buf, len, flags, dest, destlen);
 	struct iovec v = {.iov_base = (void *)buf, .iov_len = len};
 	return send_held(s, &v, 1, flags, dest, destlen);
 }
@@ -524,7 +524,7 @@ ssize_t nc_write(int fd, const void *buf, size_t len)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return write(fd, buf, len);
+		return nc__k.write(fd, buf, len);
 	struct iovec v = {.iov_base = (void *)buf, .iov_len = len};
 	return send_held(s, &v, 1, 0, NULL, 0);
 }
@@ -533,7 +533,7 @@ ssize_t nc_writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return writev(fd, iov, iovcnt);
+		return nc__k.writev(fd, iov, iovcnt);
 	return send_held(s, iov, iovcnt, 0, NULL, 0);
 }
 
@@ -541,7 +541,7 @@ ssize_t nc_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return recvmsg(fd, msg, flags);
+		return nc__k.recvmsg(fd, msg, flags);
 	int mflags = 0;
 	socklen_t namelen = msg->msg_namelen;
 	ssize_t n = recv_held(s, msg->msg_iov, (int)msg->msg_iovlen, flags, msg->msg_name,
@@ -559,7 +559,7 @@ ssize_t nc_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *s
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return recvfrom(fd, buf, len, flags, src, srclen);
+		return nc__k.recvfrom(fd, buf, len, flags, src, srclen);
 	struct iovec v = {.iov_base = buf, .iov_len = len};
 	if (src && !srclen) {	/* received, then the address cannot be given */
 		ssize_t n = recv_held(s, &v, 1, flags, NULL, NULL, NULL);
@@ -577,7 +577,7 @@ ssize_t nc_read(int fd, void *buf, size_t len)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return read(fd, buf, len);
+		return nc__k.read(fd, buf, len);
 	struct iovec v = {.iov_base = buf, .iov_len = len};
 	return recv_held(s, &v, 1, 0, NULL, NULL, NULL);
 }
@@ -586,6 +586,6 @@ ssize_t nc_readv(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return readv(fd, iov, iovcnt);
+		return nc__k.readv(fd, iov, iovcnt);
 	return recv_held(s, iov, iovcnt, 0, NULL, NULL, NULL);
 }

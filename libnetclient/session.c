@@ -65,12 +65,12 @@ static int ctl_connect(const char *path)
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sun.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int fd = nc__k.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	if (nc__k.connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		int err = -errno;
-		close(fd);
+		nc__k.close(fd);
 		return err;
 	}
 	return fd;
@@ -87,7 +87,7 @@ static int ctl_send(int fd, const Netd__Request *req, const int *fds, int nfds)
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 	scm_attach(&m, &u, fds, nfds);
-	return sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	return nc__k.sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
 /* Receives one Response and up to two fds. */
@@ -99,7 +99,7 @@ static Netd__Response *ctl_recv(int fd, int *fds, int *nfds)
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			   .msg_controllen = sizeof(u.buf)};
 	*nfds = 0;
-	ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	ssize_t n = nc__k.recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return NULL;
 	*nfds = scm_take(&m, fds, 2);
@@ -122,7 +122,7 @@ static int ctl_hello(int fd)
 		return err;
 	Netd__Response *r = ctl_recv(fd, fds, &nfds);
 	for (int i = 0; i < nfds; i++)	/* a Welcome carries none */
-		close(fds[i]);
+		nc__k.close(fds[i]);
 	err = !r ? -ECONNRESET : r->body_case == NETD__RESPONSE__BODY_WELCOME ? 0 : -EPROTO;
 	if (r)
 		netd__response__free_unpacked(r, NULL);
@@ -184,7 +184,7 @@ static int ctl_attach(struct nc_session *s)
 		nfds = 1;	/* the doorbell stays open */
 	}
 	for (int i = 0; i < nfds; i++)
-		close(fds[i]);
+		nc__k.close(fds[i]);
 	if (r)
 		netd__response__free_unpacked(r, NULL);
 	return err;
@@ -206,7 +206,7 @@ static int session_setup(struct nc_session *s)
 		err = ctl_attach(s);
 	if (err) {
 		debug("session with netd at %s failed: %s", path, strerror(-err));
-		close(s->ctl_fd);
+		nc__k.close(s->ctl_fd);
 		s->ctl_fd = -1;
 		return err == -ECONNRESET ? -ECONNREFUSED : err;
 	}
@@ -225,9 +225,9 @@ static void session_forget_in_child(void)
 	if (s->base)
 		munmap(s->base, s->layout.size);
 	if (s->ctl_fd >= 0)
-		close(s->ctl_fd);
+		nc__k.close(s->ctl_fd);
 	if (s->doorbell >= 0)
-		close(s->doorbell);
+		nc__k.close(s->doorbell);
 	free(s->slot_map);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->reply_free, NULL);
@@ -263,7 +263,7 @@ bool nc__netd_gone(void)
 	if (s->dead)
 		return true;
 	struct pollfd p = {.fd = s->ctl_fd, .events = POLLRDHUP};
-	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+	if (nc__k.poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 		__atomic_store_n(&s->dead, true, __ATOMIC_RELEASE);
 	return s->dead;
 }
@@ -317,7 +317,7 @@ int nc__slot_open(uint32_t *slot, int efd_flags)
 		s->slot_map[*slot / 64] &= ~(1ull << (*slot % 64));
 	pthread_mutex_unlock(&s->lock);
 	if (err) {
-		close(efd);
+		nc__k.close(efd);
 		return err == -EPIPE || err == -ECONNRESET ? -ENETDOWN : err;
 	}
 	return efd;
@@ -330,7 +330,7 @@ static void doorbell_ring(struct nc_session *s)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&s->hdr->netd_sleeping, __ATOMIC_RELAXED)) {
 		uint64_t one = 1;
-		if (write(s->doorbell, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		if (nc__k.write(s->doorbell, &one, sizeof(one)) < 0 && errno != EAGAIN)
 			s->dead = true;
 	}
 }

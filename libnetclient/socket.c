@@ -74,7 +74,7 @@ void nc__sock_forget_all(void)
 			continue;
 		nc_table[fd] = NULL;
 		if (s->child_fd >= 0)
-			close(s->child_fd);
+			nc__k.close(s->child_fd);
 		free(s);
 	}
 }
@@ -190,7 +190,7 @@ static int sock_open(int type, int protocol, uint32_t *slot, int *fd)
 	if (*fd < 0)
 		return *fd;
 	if (*fd >= NC_FD_MAX) {
-		close(*fd);
+		nc__k.close(*fd);
 		nc__slot_free(*slot);
 		return -EMFILE;
 	}
@@ -198,7 +198,7 @@ static int sock_open(int type, int protocol, uint32_t *slot, int *fd)
 			    .a = {type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), protocol}};
 	struct ncs_reply r;
 	if ((err = nc__call(&c, &r)) < 0) {
-		close(*fd);
+		nc__k.close(*fd);
 		nc__slot_free(*slot);
 	}
 	return err;
@@ -213,21 +213,21 @@ int nc_socket(int domain, int type, int protocol)
 	uint32_t slot;
 	int fd, base = type & NC_SOCK_TYPE_MASK;
 	if (domain != AF_INET)
-		return socket(domain, type, protocol);
+		return nc__k.socket(domain, type, protocol);
 	/* the checks of socket(2) and __sock_create, then inet_create's */
 	if ((type & ~NC_SOCK_TYPE_MASK) & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return nc__err(-EINVAL);
 	if (base >= NC_SOCK_MAX || protocol < 0 || protocol >= NC_IPPROTO_MAX)
 		return nc__err(-EINVAL);
 	if (base != SOCK_STREAM && base != SOCK_DGRAM)
-		return base == SOCK_RAW ? socket(domain, type, protocol) : nc__err(-ESOCKTNOSUPPORT);
+		return base == SOCK_RAW ? nc__k.socket(domain, type, protocol) : nc__err(-ESOCKTNOSUPPORT);
 	int err = sock_open(type, protocol, &slot, &fd);
 	if (err)
 		return nc__err(err);
 	if (!nc__sock_attach(fd, slot, base, type & SOCK_NONBLOCK)) {
 		struct nc_sock tmp = {.slot = slot};
 		nc__sock_cmd(&tmp, NCS_OP_CLOSE, 0, NULL);
-		close(fd);
+		nc__k.close(fd);
 		nc__slot_free(slot);
 		return nc__err(-ENOBUFS);
 	}
@@ -257,7 +257,7 @@ int nc_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return bind(fd, addr, len);
+		return nc__k.bind(fd, addr, len);
 	return done(s, addr_cmd(s, NCS_OP_BIND, addr, len));
 }
 
@@ -265,7 +265,7 @@ int nc_listen(int fd, int backlog)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return listen(fd, backlog);
+		return nc__k.listen(fd, backlog);
 	return done(s, nc__sock_cmd(s, NCS_OP_LISTEN, backlog, NULL));
 }
 
@@ -322,7 +322,7 @@ int nc_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return connect(fd, addr, len);
+		return nc__k.connect(fd, addr, len);
 	return done(s, sock_connect(s, addr, len));
 }
 
@@ -340,7 +340,7 @@ static int accept_spare(struct nc_sock *s, int flags)
 		return err;
 	}
 	if (s->child_fd >= NC_FD_MAX) {
-		close(s->child_fd);
+		nc__k.close(s->child_fd);
 		nc__slot_free(s->child_slot);
 		s->child_fd = -1;
 		return -EMFILE;
@@ -383,7 +383,7 @@ static int sock_accept(struct nc_sock *s, struct sockaddr *addr, socklen_t *len,
 	if (!nc__sock_attach(fd, slot, SOCK_STREAM, flags & SOCK_NONBLOCK))
 		return -ENOBUFS;
 	if (flags & SOCK_CLOEXEC)
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		nc__k.fcntl(fd, F_SETFD, FD_CLOEXEC);
 	/* as Linux, a peer address that cannot be given loses the connection */
 	if (addr && (err = nc__fill_sockaddr(addr, len, r.addr, r.port)) < 0) {
 		nc_close(fd);
@@ -396,7 +396,7 @@ int nc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return accept4(fd, addr, len, flags);
+		return nc__k.accept4(fd, addr, len, flags);
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return done(s, -EINVAL);
 	if (s->type != SOCK_STREAM)
@@ -415,7 +415,7 @@ int nc_shutdown(int fd, int how)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return shutdown(fd, how);
+		return nc__k.shutdown(fd, how);
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return done(s, -EINVAL);
 	return done(s, nc__sock_cmd(s, NCS_OP_SHUTDOWN, how, NULL));
@@ -450,11 +450,11 @@ static void sock_release(struct nc_sock *s)
 {
 	nc__sock_cmd(s, NCS_OP_CLOSE, 0, NULL);
 	if (s->child_fd >= 0) {
-		close(s->child_fd);
+		nc__k.close(s->child_fd);
 		nc__slot_free(s->child_slot);
 	}
 	nc__slot_free(s->slot);
-	close(s->fd);
+	nc__k.close(s->fd);
 	pthread_mutex_destroy(&s->rx_lock);
 	pthread_mutex_destroy(&s->tx_lock);
 	free(s);
@@ -467,7 +467,7 @@ int nc_close(int fd)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return close(fd);
+		return nc__k.close(fd);
 	close_linger(s);
 	pthread_rwlock_wrlock(&nc_table_lock);
 	bool mine = nc_table[fd] == s;
@@ -539,7 +539,7 @@ int nc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return setsockopt(fd, level, name, val, len);
+		return nc__k.setsockopt(fd, level, name, val, len);
 	return done(s, sock_setsockopt(s, level, name, val, len));
 }
 
@@ -583,7 +583,7 @@ int nc_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return getsockopt(fd, level, name, val, len);
+		return nc__k.getsockopt(fd, level, name, val, len);
 	return done(s, sock_getsockopt(s, level, name, val, len));
 }
 
@@ -604,7 +604,7 @@ static int sock_name(int fd, int peer, struct sockaddr *addr, socklen_t *len)
 {
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return peer ? getpeername(fd, addr, len) : getsockname(fd, addr, len);
+		return peer ? nc__k.getpeername(fd, addr, len) : nc__k.getsockname(fd, addr, len);
 	return done(s, sock_getname(s, peer, addr, len));
 }
 
@@ -628,7 +628,7 @@ int nc_fcntl(int fd, int cmd, ...)
 	va_end(ap);
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return fcntl(fd, cmd, arg);
+		return nc__k.fcntl(fd, cmd, arg);
 	int r;
 	switch (cmd) {
 	case F_GETOWN:
@@ -646,11 +646,11 @@ int nc_fcntl(int fd, int cmd, ...)
 		r = 0;
 		break;
 	case F_GETFD:
-		r = fcntl(fd, F_GETFD);
+		r = nc__k.fcntl(fd, F_GETFD);
 		r = r < 0 ? -errno : r;
 		break;
 	case F_SETFD:
-		r = fcntl(fd, F_SETFD, arg) < 0 ? -errno : 0;
+		r = nc__k.fcntl(fd, F_SETFD, arg) < 0 ? -errno : 0;
 		break;
 	default:
 		r = -EINVAL;
@@ -666,7 +666,7 @@ int nc_ioctl(int fd, unsigned long request, ...)
 	va_end(ap);
 	struct nc_sock *s = nc__sock_hold(fd);
 	if (!s)
-		return ioctl(fd, request, val);
+		return nc__k.ioctl(fd, request, val);
 	int n;
 	switch (request) {
 	case FIONBIO:

@@ -49,7 +49,7 @@ int64_t nc__deadline(int64_t timeout_ns)
 void nc__eventfd_reset(int fd)
 {
 	uint64_t v;
-	while (read(fd, &v, sizeof(v)) > 0)
+	while (nc__k.read(fd, &v, sizeof(v)) > 0)
 		;
 }
 
@@ -71,7 +71,7 @@ static int poll_fallback(struct pollfd *fds, unsigned n, int64_t deadline_ns)
 		ts.tv_nsec = left % 1000000000;
 		tsp = &ts;
 	}
-	int r = ppoll(fds, n, tsp, NULL);
+	int r = nc__k.ppoll(fds, n, tsp, NULL);
 	return r < 0 ? -errno : r;
 }
 
@@ -297,7 +297,7 @@ static int poll_kernel_now(struct pollfd *fds, nfds_t nfds)
 		if (nc__sock_get(fds[i].fd) || fds[i].fd < 0)
 			continue;
 		struct pollfd p = fds[i];
-		if (poll(&p, 1, 0) < 0)
+		if (nc__k.poll(&p, 1, 0) < 0)
 			return -errno;
 		fds[i].revents = p.revents;
 		ready += p.revents != 0;
