@@ -292,17 +292,20 @@ static int poll_sleep(struct pollfd *fds, nfds_t nfds, int64_t deadline)
 /* The kernel descriptors' state without waiting. */
 static int poll_kernel_now(struct pollfd *fds, nfds_t nfds)
 {
-	int ready = 0;
-	for (nfds_t i = 0; i < nfds; i++) {
-		if (nc__sock_get(fds[i].fd) || fds[i].fd < 0)
-			continue;
-		struct pollfd p = fds[i];
-		if (nc__k.poll(&p, 1, 0) < 0)
-			return -errno;
-		fds[i].revents = p.revents;
-		ready += p.revents != 0;
+	struct pollfd *k = malloc((nfds ? nfds : 1) * sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	for (nfds_t i = 0; i < nfds; i++) {	/* one poll(2); netd's are left out */
+		k[i] = fds[i];
+		if (nc__sock_get(fds[i].fd))
+			k[i].fd = -1;
 	}
-	return ready;
+	int ready = nc__k.poll(k, nfds, 0);
+	for (nfds_t i = 0; ready >= 0 && i < nfds; i++)
+		if (k[i].fd >= 0 || fds[i].fd < 0)
+			fds[i].revents = k[i].revents;
+	free(k);
+	return ready < 0 ? -errno : ready;
 }
 
 int nc_poll(struct pollfd *fds, nfds_t nfds, int timeout)

@@ -70,51 +70,53 @@ void ctl_config_default(struct ctl_config *c)
 /* ---- who is calling ---- */
 
 /* Reads the effective capabilities and groups of pid from /proc. */
-static void peer_read_proc(pid_t pid, uint64_t *capeff, gid_t *groups, int *ngroups)
+/* What /proc/PID/status says of a caller: its effective capabilities and
+ * supplementary groups. */
+struct peer_proc {
+	uint64_t capeff;
+	gid_t groups[256];
+	int ngroups;
+};
+
+static void peer_read_proc(pid_t pid, struct peer_proc *pp)
 {
 	char path[64], line[1024];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	FILE *f = fopen(path, "r");
-	int max = *ngroups;
-	*ngroups = 0;
-	*capeff = 0;
+	memset(pp, 0, sizeof(*pp));
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
 		if (strncmp(line, "CapEff:", 7) == 0)
-			*capeff = strtoull(line + 7, NULL, 16);
+			pp->capeff = strtoull(line + 7, NULL, 16);
 		if (strncmp(line, "Groups:", 7) != 0)
 			continue;
 		char *p = line + 7, *end;
-		for (long g; *ngroups < max && (g = strtol(p, &end, 10), end != p); p = end)
-			groups[(*ngroups)++] = (gid_t)g;
+		for (long g; pp->ngroups < (int)ARRAY_SIZE(pp->groups) &&
+			     (g = strtol(p, &end, 10), end != p); p = end)
+			pp->groups[pp->ngroups++] = (gid_t)g;
 	}
 	fclose(f);
 }
 
-static bool peer_in_group(pid_t pid, gid_t gid, gid_t primary)
+static bool peer_in_group(const struct session_peer *p, const struct peer_proc *pp, gid_t gid)
 {
-	gid_t groups[256];
-	int n = 256;
-	uint64_t cap;
 	if (gid == (gid_t)-1)
 		return false;
-	if (primary == gid)
+	if (p->gid == gid)
 		return true;
-	peer_read_proc(pid, &cap, groups, &n);
-	for (int i = 0; i < n; i++)
-		if (groups[i] == gid)
+	for (int i = 0; i < pp->ngroups; i++)
+		if (pp->groups[i] == gid)
 			return true;
 	return false;
 }
 
+/* Who the caller is, taken once at connect time as SO_PEERCRED is. */
 static void peer_identify(struct ctl *ctl, int fd, struct session_peer *p)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	gid_t groups[1];
-	int n = 0;
-	uint64_t cap = 0;
+	struct peer_proc pp;
 
 	memset(p, 0, sizeof(*p));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
@@ -122,9 +124,10 @@ static void peer_identify(struct ctl *ctl, int fd, struct session_peer *p)
 		p->uid = cred.uid;
 		p->gid = cred.gid;
 	}
-	peer_read_proc(p->pid, &cap, groups, &n);
-	p->bind_privileged = p->uid == 0 || (cap >> CAP_NET_BIND_SERVICE_BIT & 1) ||
-			     peer_in_group(p->pid, ctl->cfg.bind_gid, p->gid);
+	peer_read_proc(p->pid, &pp);
+	p->bind_privileged = p->uid == 0 || (pp.capeff >> CAP_NET_BIND_SERVICE_BIT & 1) ||
+			     peer_in_group(p, &pp, ctl->cfg.bind_gid);
+	p->admin = p->uid == 0 || peer_in_group(p, &pp, ctl->cfg.admin_gid);
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)p->pid);
 	FILE *f = fopen(path, "r");
@@ -137,7 +140,8 @@ static void peer_identify(struct ctl *ctl, int fd, struct session_peer *p)
 
 bool ctl_peer_is_admin(const struct ctl *ctl, const struct session_peer *p)
 {
-	return p->uid == 0 || peer_in_group(p->pid, ctl->cfg.admin_gid, p->gid);
+	(void)ctl;
+	return p->admin;
 }
 
 /* ---- sending ---- */

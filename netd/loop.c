@@ -82,11 +82,8 @@ static void loop_watch_complete(struct loop *l, struct loop_watch *w, int res, b
 		}
 		return;
 	}
-	if (res == -ECANCELED && !more) {
-		w->fn(w, -ECANCELED);
-		return;
-	}
-	w->fn(w, res);
+	if (res != -ECANCELED)	/* that one means "free me", said only after unwatch */
+		w->fn(w, res);
 	if (!more && !w->removing)
 		loop_poll_fd(l, w->fd, (uint64_t)(uintptr_t)w);
 }

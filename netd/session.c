@@ -375,6 +375,14 @@ static void tx_drain_stream(struct session_slot *sl, uint32_t used)
 
 /* One datagram of the tx ring, checked, out through the socket. False if
  * it cannot go yet. */
+/* Where len bytes at ring position pos lie in one piece, or NULL when they
+ * wrap (then they go through the scratch buffer). */
+static uint8_t *ring_span(uint8_t *area, uint32_t size, uint32_t pos, uint32_t len)
+{
+	uint32_t off = pos & (size - 1);
+	return off + len <= size ? area + off : NULL;
+}
+
 static bool tx_send_datagram(struct session_slot *sl, uint32_t used)
 {
 	struct session *s = sl->s;
@@ -390,9 +398,16 @@ static bool tx_send_datagram(struct session_slot *sl, uint32_t used)
 		session_fail(s, "datagram longer than its ring holds");
 		return false;
 	}
-	ncs_ring_copy(sl->tx_area, size, sl->tx_tail + (uint32_t)sizeof(d), s->scratch, d.len, 0);
+	/* the socket copies the payload once into its buffer: straight from
+	 * the ring (what the client does to it meanwhile is its own loss) */
+	uint32_t at = sl->tx_tail + (uint32_t)sizeof(d);
+	const uint8_t *payload = ring_span(sl->tx_area, size, at, d.len);
+	if (!payload) {
+		ncs_ring_copy(sl->tx_area, size, at, s->scratch, d.len, 0);
+		payload = s->scratch;
+	}
 	struct sock_addr to = {.addr = d.addr, .port = d.port};
-	ssize_t n = sock_sendto(sl->sk, s->scratch, d.len, MSG_DONTWAIT,
+	ssize_t n = sock_sendto(sl->sk, payload, d.len, MSG_DONTWAIT,
 				(d.flags & NCS_DGRAM_TO) ? &to : NULL);
 	if (n == -EAGAIN || n == -ENOBUFS) {
 		sl->tx_blocked = true;
@@ -481,13 +496,15 @@ static void rx_fill_datagrams(struct session_slot *sl, uint32_t space)
 		uint32_t len = (uint32_t)nbuf_len(sl->sk->rxq.first);
 		if (ncs_dgram_space(len) > space)
 			return;
-		ssize_t n = udp_recv_datagram(sl->sk, s->scratch, sizeof(s->scratch), 0, &from);
+		uint32_t at = sl->rx_head + (uint32_t)sizeof(struct ncs_dgram);
+		uint8_t *dst = ring_span(sl->rx_area, size, at, len);
+		ssize_t n = udp_recv_datagram(sl->sk, dst ? dst : s->scratch, len, 0, &from);
 		if (n < 0)
 			return;
 		struct ncs_dgram d = {.len = (uint32_t)n, .addr = from.addr, .port = from.port};
 		ncs_ring_copy(sl->rx_area, size, sl->rx_head, &d, sizeof(d), 1);
-		ncs_ring_copy(sl->rx_area, size, sl->rx_head + (uint32_t)sizeof(d), s->scratch,
-			      d.len, 1);
+		if (!dst)
+			ncs_ring_copy(sl->rx_area, size, at, s->scratch, d.len, 1);
 		sl->rx_head += ncs_dgram_space(d.len);
 		space -= ncs_dgram_space(d.len);
 	}

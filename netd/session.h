@@ -30,6 +30,7 @@ struct session_peer {
 	uid_t uid;
 	gid_t gid;
 	bool bind_privileged;	/* uid 0, CAP_NET_BIND_SERVICE or bind-group */
+	bool admin;		/* uid 0 or admin-group */
 	char program[64];
 };
 
